@@ -1,0 +1,1 @@
+"""Graphs: the fast agent and the sequential baseline, wired from nodes and tools."""

@@ -1,0 +1,87 @@
+"""Ask the fast agent a question from the terminal: steps as they happen, the answer as it streams."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+
+from graphs.context import Context
+from graphs.fast_agent import graph
+
+DEMO_QUESTION = (
+    "What is the total amount of Acme Corp's delivered orders, "
+    "and how many days do Gold members have to ask for a refund?"
+)
+
+
+def summarize(timings: list[dict[str, Any]], started: float, first_token: float | None) -> str:
+    """Return the run's latency summary: route, tools (parallel vs sum), TTFT, total."""
+    lines = []
+    for t in timings:
+        detail = ""
+        if t["step"] == "route_query":
+            detail = f" -> {t['route']} (by {t['decided_by']}, p={t['confidence']})"
+        elif t["step"] == "call_tool":
+            detail = f" {t['tool']} {'ok' if t['ok'] else 'FAILED'}"
+        elif t.get("ttft_ms") is not None:
+            detail = f" (ttft {t['ttft_ms']:.0f} ms, {t.get('tokens_out')} tokens)"
+        lines.append(f"  {t['step']:<18}{t['ms']:>8.0f} ms{detail}")
+    tools = [t for t in timings if t["step"] == "call_tool"]
+    if tools:
+        wall = (max(t["end"] for t in tools) - min(t["start"] for t in tools)) * 1000
+        lines.append(
+            f"  tools: {len(tools)} in parallel, wall {wall:.0f} ms vs sum "
+            f"{sum(t['ms'] for t in tools):.0f} ms"
+        )
+    if first_token is not None:
+        lines.append(f"  time to first answer token: {(first_token - started) * 1000:.0f} ms")
+    lines.append(f"  total: {(time.time() - started) * 1000:.0f} ms")
+    return "\n".join(lines)
+
+
+async def ask(question: str, context: Context) -> dict[str, Any]:
+    """Run the graph on one question, printing steps (stderr) and tokens (stdout)."""
+    started = time.time()
+    first_token: float | None = None
+    final: dict[str, Any] = {}
+    async for mode, chunk in graph.astream(
+        {"messages": [{"role": "user", "content": question}]},
+        context=context,
+        stream_mode=["messages", "custom", "values"],
+    ):
+        if mode == "messages":
+            token, _meta = chunk
+            if isinstance(token, AIMessageChunk) and token.content:
+                first_token = first_token or time.time()
+                print(token.content, end="", flush=True)  # noqa: T201
+        elif mode == "custom" and chunk["event"] in ("step_start", "step_error"):
+            elapsed = (chunk["t"] - started) * 1000
+            label = chunk["step"] + (f" failed: {chunk['error']}" if "error" in chunk else "")
+            print(f"[{elapsed:7.0f} ms] {label}", file=sys.stderr, flush=True)  # noqa: T201
+        elif mode == "values":
+            final = chunk
+    print()  # noqa: T201
+    print(summarize(final.get("timings", []), started, first_token), file=sys.stderr)  # noqa: T201
+    return final
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and ask one question."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("question", nargs="?", default=DEMO_QUESTION)
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(ask(args.question, Context()))
+    except Exception as err:  # one clear line for the terminal, not a traceback
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

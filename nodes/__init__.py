@@ -1,0 +1,1 @@
+"""Nodes: one module per step of the fast agent."""

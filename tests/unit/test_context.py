@@ -1,0 +1,30 @@
+import pytest
+
+from graphs.context import Context
+
+
+def test_defaults_point_at_the_embedded_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    context = Context()
+    assert context.router_base_url == "http://127.0.0.1:8081/v1"
+    assert context.planner_base_url == context.synthesizer_base_url == "http://127.0.0.1:8080/v1"
+
+
+def test_one_variable_points_every_tier_at_one_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_BASE_URL", "http://gpu:8000/v1")
+    monkeypatch.setenv("ROUTER_BASE_URL", "http://small:8001/v1")
+    context = Context()
+    assert context.planner_base_url == context.synthesizer_base_url == "http://gpu:8000/v1"
+    assert context.router_base_url == "http://small:8001/v1"
+
+
+def test_env_overrides_defaults_but_not_explicit_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOL_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("MAX_PARALLEL_TOOLS", "8")
+    assert Context().tool_timeout_seconds == 2.5
+    assert Context().max_parallel_tools == 8
+    assert Context(max_parallel_tools=3).max_parallel_tools == 3
+
+
+def test_allowlist_is_parsed() -> None:
+    assert Context(http_allowed_hosts=" A.com, b.org ,").allowed_hosts() == {"a.com", "b.org"}

@@ -1,0 +1,49 @@
+import sqlite3
+
+import pytest
+
+from tools.query_database import MAX_ROWS, query_database, run_query, schema_text
+
+
+def test_schema_lists_the_business_tables() -> None:
+    schema = schema_text()
+    for table in ("customers", "products", "orders", "support_tickets"):
+        assert f"CREATE TABLE {table}" in schema
+
+
+def test_select_returns_a_header_and_rows() -> None:
+    lines = run_query("SELECT COUNT(*) AS n FROM orders").splitlines()
+    assert lines[0] == "n"
+    assert int(lines[1]) > 1000
+
+
+def test_rows_are_capped() -> None:
+    lines = run_query("SELECT id FROM orders").splitlines()
+    assert len(lines) == 1 + MAX_ROWS + 1
+    assert "first 50 rows" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM orders",
+        "UPDATE products SET unit_price = 0",
+        "INSERT INTO customers (name) VALUES ('x')",
+        "DROP TABLE orders",
+        "CREATE TABLE t (x)",
+        "ATTACH DATABASE ':memory:' AS other",
+        "PRAGMA query_only = OFF",
+        "SELECT 1; DELETE FROM orders",
+    ],
+)
+def test_the_connection_cannot_write(sql: str) -> None:
+    before = run_query("SELECT COUNT(*) FROM orders")
+    with pytest.raises((sqlite3.Error, sqlite3.Warning)):
+        run_query(sql)
+    assert run_query("SELECT COUNT(*) FROM orders") == before
+
+
+async def test_tool_is_async_and_reports_bad_sql() -> None:
+    assert "customers" not in await query_database.ainvoke({"sql": "SELECT 1 AS one"})
+    with pytest.raises(sqlite3.OperationalError):
+        await query_database.ainvoke({"sql": "SELECT * FROM no_such_table"})
