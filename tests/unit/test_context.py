@@ -1,13 +1,15 @@
 import pytest
 
 from graphs.context import Context
+from serving.models import LARGE, SMALL
 
 
 def test_defaults_point_at_the_embedded_servers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     context = Context()
-    assert context.router_base_url == "http://127.0.0.1:8081/v1"
-    assert context.planner_base_url == context.synthesizer_base_url == "http://127.0.0.1:8080/v1"
+    urls = [context.router_base_url, context.planner_base_url, context.synthesizer_base_url]
+    assert urls == [f"http://127.0.0.1:{port}/v1" for port in (8081, 8082, 8080)]
+    assert (context.router_model, context.planner_model) == (SMALL.alias, LARGE.alias)
 
 
 def test_one_variable_points_every_tier_at_one_server(monkeypatch: pytest.MonkeyPatch) -> None:

