@@ -1,4 +1,4 @@
-"""Ask the fast agent a question from the terminal: steps as they happen, the answer as it streams."""
+"""Ask the fast agent a question in the terminal: steps as they happen, the answer streamed."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from graphs.context import Context
 from graphs.fast_agent import graph
+from graphs.state import InputState
 
 DEMO_QUESTION = (
     "What is the total amount of Acme Corp's delivered orders, "
@@ -49,22 +50,24 @@ async def ask(question: str, context: Context) -> dict[str, Any]:
     started = time.time()
     first_token: float | None = None
     final: dict[str, Any] = {}
-    async for mode, chunk in graph.astream(
-        {"messages": [{"role": "user", "content": question}]},
+    async for part in graph.astream(
+        InputState(messages=[HumanMessage(question)]),
         context=context,
         stream_mode=["messages", "custom", "values"],
+        version="v2",
     ):
-        if mode == "messages":
-            token, _meta = chunk
+        if part["type"] == "messages":
+            token = part["data"][0]
             if isinstance(token, AIMessageChunk) and token.content:
                 first_token = first_token or time.time()
                 print(token.content, end="", flush=True)  # noqa: T201
-        elif mode == "custom" and chunk["event"] in ("step_start", "step_error"):
-            elapsed = (chunk["t"] - started) * 1000
-            label = chunk["step"] + (f" failed: {chunk['error']}" if "error" in chunk else "")
+        elif part["type"] == "custom" and part["data"]["event"] in ("step_start", "step_error"):
+            event = part["data"]
+            label = event["step"] + (f" failed: {event['error']}" if "error" in event else "")
+            elapsed = (event["t"] - started) * 1000
             print(f"[{elapsed:7.0f} ms] {label}", file=sys.stderr, flush=True)  # noqa: T201
-        elif mode == "values":
-            final = chunk
+        elif part["type"] == "values":
+            final = cast(dict[str, Any], part["data"])
     print()  # noqa: T201
     print(summarize(final.get("timings", []), started, first_token), file=sys.stderr)  # noqa: T201
     return final

@@ -18,14 +18,18 @@ Backend = Literal["auto", "llama_cpp", "vllm", "openai"]
 
 @dataclass(kw_only=True)
 class Context:
-    """Knobs of the fast agent. An environment variable named after the upper-cased
-    field (e.g. `PLANNER_MODEL`) overrides a default; `LLM_BASE_URL` points every
-    tier whose own `*_BASE_URL` is unset at one OpenAI-compatible server.
+    """Knobs of the fast agent.
+
+    An environment variable named after the upper-cased field (e.g. `PLANNER_MODEL`)
+    overrides a default; `LLM_BASE_URL` points every tier whose own `*_BASE_URL` is
+    unset at one OpenAI-compatible server.
     """
 
     router_model: str = field(
         default="qwen2.5-coder-0.5b",
-        metadata={"description": "Small model that routes unclear queries and answers direct ones."},
+        metadata={
+            "description": "Small model that routes unclear queries and answers direct ones."
+        },
     )
     router_base_url: str = field(
         default=EMBEDDED_ROUTER_URL,
@@ -36,7 +40,9 @@ class Context:
     )
     router_confidence: float = field(
         default=0.85,
-        metadata={"description": "Classifier probability above which no model call is made to route."},
+        metadata={
+            "description": "Classifier probability above which no model call is made to route."
+        },
     )
     planner_model: str = field(
         default="qwen2.5-coder-1.5b",
@@ -63,7 +69,7 @@ class Context:
     llm_backend: Backend = field(
         default="auto",
         metadata={
-            "description": "Server quirks to apply: auto (ask the server), llama_cpp, vllm or openai."
+            "description": "Server quirks: auto (ask the server), llama_cpp, vllm or openai."
         },
     )
     llm_timeout_seconds: float = field(

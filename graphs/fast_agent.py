@@ -1,7 +1,7 @@
 """The fast agent: route cheaply, plan once, run tools in parallel, stream the answer.
 
-    START -> route -> answer_directly -> END
-                   -> plan -> call_tool x N (parallel, via Send) -> synthesize -> END
+START -> route -> answer_directly -> END
+               -> plan -> call_tool x N (parallel, via Send) -> synthesize -> END
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from graphs.context import Context
-from graphs.state import InputState, State
+from graphs.state import InputState, State, ToolCall
 from nodes.answer_directly import answer_directly
 from nodes.call_tool import call_tool
 from nodes.plan_tools import plan_tools
@@ -34,7 +34,7 @@ builder = StateGraph(State, input_schema=InputState, context_schema=Context)
 builder.add_node(route_query)
 builder.add_node(answer_directly)
 builder.add_node(plan_tools)
-builder.add_node(call_tool)
+builder.add_node(call_tool, input_schema=ToolCall)  # type: ignore[call-overload]  # stubs: node input must be State
 builder.add_node(synthesize_answer)
 builder.add_edge(START, "route_query")
 builder.add_conditional_edges("route_query", after_route, ["answer_directly", "plan_tools"])

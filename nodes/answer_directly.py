@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import SystemMessage
+from typing import Any
+
+from langchain_core.messages import BaseMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
@@ -15,7 +17,7 @@ HISTORY = 6  # earlier messages kept for context
 
 
 @step("answer_directly")
-async def answer_directly(state: State, runtime: Runtime[Context]) -> dict[str, object]:
+async def answer_directly(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Stream a short answer from the router tier, with the recent conversation."""
-    messages = [SystemMessage(prompts.DIRECT_SYSTEM), *state.messages[-HISTORY:]]
+    messages: list[BaseMessage] = [SystemMessage(prompts.DIRECT_SYSTEM), *state.messages[-HISTORY:]]
     return {"messages": [await stream_answer(runtime.context, "router", messages)]}

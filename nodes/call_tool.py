@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -14,7 +15,7 @@ from tools import TOOLS
 
 
 @step("call_tool")
-async def call_tool(call: ToolCall, runtime: Runtime[Context]) -> dict[str, object]:
+async def call_tool(call: ToolCall, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the call; a failure or a timeout becomes an error result, never a crashed run."""
     timeout = runtime.context.tool_timeout_seconds
     started = time.time()
@@ -28,7 +29,12 @@ async def call_tool(call: ToolCall, runtime: Runtime[Context]) -> dict[str, obje
     except Exception as err:  # any tool failure is reported to synthesis, not raised
         output, ok = f"{type(err).__name__}: {err}", False
     result = ToolResult(
-        tool=call.tool, args=call.args, ok=ok, output=output, started_at=started, ended_at=time.time()
+        tool=call.tool,
+        args=call.args,
+        ok=ok,
+        output=output,
+        started_at=started,
+        ended_at=time.time(),
     )
     note(tool=call.tool, ok=ok)
     return {"tool_results": [result]}

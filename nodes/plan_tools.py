@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
@@ -18,7 +19,6 @@ from nodes.steps import note, step
 from serving import client
 from tools import TOOLS
 from tools.query_database import schema_text
-
 
 DB_SCHEMA = schema_text()  # read at import: no file I/O inside the async node
 
@@ -33,7 +33,7 @@ def plan_json_schema(max_calls: int) -> dict[str, Any]:
     """Return the JSON schema the server enforces: each call's args match its tool."""
     variants = []
     for name, tool in TOOLS.items():
-        args = tool.tool_call_schema.model_json_schema()
+        args = convert_to_openai_tool(tool)["function"]["parameters"]
         variants.append(
             {
                 "type": "object",
@@ -63,7 +63,7 @@ def planner_system_prompt(max_calls: int) -> str:
 
 
 @step("plan_tools")
-async def plan_tools(state: State, runtime: Runtime[Context]) -> dict[str, object]:
+async def plan_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the planner tier for the tool calls the query needs."""
     context = runtime.context
     limit = context.max_parallel_tools

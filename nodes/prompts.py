@@ -1,5 +1,8 @@
-"""Prompts. Stable parts come first and stay byte-identical across requests so a
-server's prefix cache reuses them; the per-query parts always come last."""
+"""Prompts, laid out for prefix caching.
+
+The stable parts come first and stay byte-identical across requests, so a server's
+prefix cache reuses them; the per-query parts always come last.
+"""
 
 from __future__ import annotations
 

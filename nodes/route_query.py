@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.constants import TAG_NOSTREAM
@@ -44,7 +44,7 @@ class RouteClassifier:
     def __init__(self, examples: list[tuple[Route, str]]) -> None:
         """Count features per route."""
         self.counts: dict[str, Counter[str]] = {"direct": Counter(), "tools": Counter()}
-        docs = Counter(label for label, _ in examples)
+        docs: Counter[str] = Counter(label for label, _ in examples)
         for label, text in examples:
             self.counts[label].update(features(text))
         self.log_prior = {r: math.log(docs[r] / len(examples)) for r in self.counts}
@@ -88,7 +88,7 @@ def last_user_text(state: State) -> str:
 
 
 @step("route_query", first=True)
-async def route_query(state: State, runtime: Runtime[Context]) -> dict[str, object]:
+async def route_query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Decide between a direct answer and tools; record which path decided."""
     context = runtime.context
     query = last_user_text(state)
@@ -100,9 +100,7 @@ async def route_query(state: State, runtime: Runtime[Context]) -> dict[str, obje
         router = client.structured_model(
             model, RouteChoice, backend, RouteChoice.model_json_schema()
         ).with_config(tags=[TAG_NOSTREAM])
-        choice = await router.ainvoke(
-            [SystemMessage(prompts.ROUTER_SYSTEM), HumanMessage(query)]
-        )
+        choice = await router.ainvoke([SystemMessage(prompts.ROUTER_SYSTEM), HumanMessage(query)])
         route, decided_by = choice.route, "model"
     note(route=route, decided_by=decided_by, confidence=round(confidence, 3))
     return {

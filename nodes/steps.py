@@ -12,15 +12,14 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from graphs.context import Context
 
-StateT = TypeVar("StateT")
-Node = Callable[[StateT, Runtime[Context]], Awaitable[dict[str, Any]]]
+NodeT = TypeVar("NodeT", bound=Callable[..., Awaitable[dict[str, Any]]])
 
 _details: ContextVar[dict[str, Any]] = ContextVar("step_details")
 _writer: ContextVar[Callable[[Any], None]] = ContextVar("step_writer")
@@ -36,7 +35,7 @@ def emit(event: str, **fields: Any) -> None:
     _writer.get()({"event": event, "t": time.time(), **fields})
 
 
-def step(name: str, *, first: bool = False) -> Callable[[Node[StateT]], Node[StateT]]:
+def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
     """Time a node, stream its start/end as custom events, and record it in `timings`.
 
     Args:
@@ -45,9 +44,9 @@ def step(name: str, *, first: bool = False) -> Callable[[Node[StateT]], Node[Sta
             on the same thread instead of appending to them.
     """
 
-    def decorate(node: Node[StateT]) -> Node[StateT]:
+    def decorate(node: NodeT) -> NodeT:
         @functools.wraps(node)
-        async def timed(state: StateT, runtime: Runtime[Context]) -> dict[str, Any]:
+        async def timed(state: Any, runtime: Runtime[Context]) -> dict[str, Any]:
             details: dict[str, Any] = {}
             _details.set(details)
             _writer.set(runtime.stream_writer)
@@ -59,11 +58,17 @@ def step(name: str, *, first: bool = False) -> Callable[[Node[StateT]], Node[Sta
                 emit("step_error", step=name, error=f"{type(err).__name__}: {err}")
                 raise
             end = time.time()
-            timing = {"step": name, "start": start, "end": end, "ms": (end - start) * 1000, **details}
+            timing = {
+                "step": name,
+                "start": start,
+                "end": end,
+                "ms": (end - start) * 1000,
+                **details,
+            }
             emit("step_end", **timing)
             timings = [timing]
             return {**update, "timings": Overwrite(timings) if first else timings}
 
-        return timed
+        return cast(NodeT, timed)
 
     return decorate

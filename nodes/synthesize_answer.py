@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
@@ -24,7 +31,9 @@ def format_results(results: list[ToolResult]) -> str:
     return "\n\n".join(blocks) or "(no tool was called)"
 
 
-async def stream_answer(context: Context, tier: client.Tier, messages: list[BaseMessage]) -> AIMessage:
+async def stream_answer(
+    context: Context, tier: client.Tier, messages: list[BaseMessage]
+) -> AIMessage:
     """Stream a tier's answer (its tokens reach the `messages` stream) and time it."""
     start = time.perf_counter()
     first: float | None = None
@@ -36,7 +45,7 @@ async def stream_answer(context: Context, tier: client.Tier, messages: list[Base
         answer = chunk if answer is None else answer + chunk
     if answer is None:
         raise RuntimeError(f"the {tier} model streamed nothing")
-    usage = answer.usage_metadata or {}
+    usage: dict[str, Any] = dict(answer.usage_metadata or {})
     note(
         model=getattr(context, f"{tier}_model"),
         ttft_ms=None if first is None else (first - start) * 1000,
@@ -47,7 +56,7 @@ async def stream_answer(context: Context, tier: client.Tier, messages: list[Base
 
 
 @step("synthesize_answer")
-async def synthesize_answer(state: State, runtime: Runtime[Context]) -> dict[str, object]:
+async def synthesize_answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Stream the answer from the synthesizer tier, given the question and tool results."""
     user = prompts.SYNTHESIZER_USER.format(
         results=format_results(state.tool_results), question=last_user_text(state)

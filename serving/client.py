@@ -123,7 +123,10 @@ async def _detect_backend(base_url: str) -> ConcreteBackend:
 
 
 def structured_model(
-    model: BaseChatModel, schema: type[SchemaT], backend: ConcreteBackend, json_schema: dict[str, Any]
+    model: BaseChatModel,
+    schema: type[SchemaT],
+    backend: ConcreteBackend,
+    json_schema: dict[str, Any],
 ) -> Runnable[LanguageModelInput, SchemaT]:
     """Return a runnable that answers with an instance of `schema`, constrained by the server.
 

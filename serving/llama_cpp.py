@@ -99,14 +99,18 @@ class LlamaServer:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 hint = f" (log: {self.log_path})" if self.log_path else ""
-                raise ServerError(f"{self.spec.alias} server exited with {self.process.returncode}{hint}")
+                raise ServerError(
+                    f"{self.spec.alias} server exited with {self.process.returncode}{hint}"
+                )
             try:
                 if self.spec.alias in served_models(self.base_url, timeout=1.0):
                     return
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.2)
-        raise ServerError(f"{self.spec.alias} server on port {self.port} not ready in {timeout:.0f} s")
+        raise ServerError(
+            f"{self.spec.alias} server on port {self.port} not ready in {timeout:.0f} s"
+        )
 
     def stop(self) -> None:
         """Terminate the process and wait for it."""

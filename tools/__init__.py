@@ -9,6 +9,8 @@ from tools.http_get import http_get
 from tools.query_database import query_database
 from tools.search_docs import search_docs
 
-TOOLS: dict[str, BaseTool] = {t.name: t for t in (query_database, search_docs, calculator, http_get)}
+TOOLS: dict[str, BaseTool] = {
+    t.name: t for t in (query_database, search_docs, calculator, http_get)
+}
 
 __all__ = ["TOOLS", "calculator", "http_get", "query_database", "search_docs"]

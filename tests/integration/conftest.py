@@ -45,7 +45,9 @@ def embedded_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conte
 
 
 @pytest.fixture(scope="session")
-def langgraph_dev(embedded_context: Context, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def langgraph_dev(
+    embedded_context: Context, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Serve the project's graphs with `langgraph dev` on a free port; yield its URL."""
     port = free_port()
     env = {

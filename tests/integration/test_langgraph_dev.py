@@ -5,7 +5,9 @@ from __future__ import annotations
 from langgraph_sdk import get_client
 
 QUESTION = "How many urgent support tickets are open, and what is the first-response target for urgent tickets?"  # noqa: E501
-OPEN_URGENT_SQL = "SELECT COUNT(*) FROM support_tickets WHERE priority = 'urgent' AND status = 'open'"
+OPEN_URGENT_SQL = (
+    "SELECT COUNT(*) FROM support_tickets WHERE priority = 'urgent' AND status = 'open'"
+)
 
 
 async def test_stream_a_run_through_langgraph_dev(langgraph_dev: str) -> None:

@@ -60,7 +60,9 @@ def fresh_backends(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.mark.parametrize(
     ("owner", "backend"), [("me", "llama_cpp"), ("vllm", "vllm"), ("system", "openai")]
 )
-async def test_backend_is_detected_from_the_server(owner: str, backend: str, fresh_backends: None) -> None:  # noqa: E501
+async def test_backend_is_detected_from_the_server(
+    owner: str, backend: str, fresh_backends: None
+) -> None:  # noqa: E501
     server = models_server(owner)
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:
@@ -78,5 +80,7 @@ async def test_one_pooled_client_and_model_per_server() -> None:
     context = Context()
     a = client.chat_model(context, "planner")
     assert client.chat_model(context, "planner") is a
-    assert client.http_client(context.planner_base_url) is client.http_client(context.planner_base_url)
+    assert client.http_client(context.planner_base_url) is client.http_client(
+        context.planner_base_url
+    )
     assert a.http_async_client is client.http_client(context.planner_base_url)
