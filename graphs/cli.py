@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import sys
 import time
-from typing import Any, cast
+from typing import Any
 
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from graphs.context import Context
 from graphs.fast_agent import graph
-from graphs.state import InputState
+from graphs.state import InputState, State
 
 DEMO_QUESTION = (
     "What is the total amount of Acme Corp's delivered orders, "
@@ -30,7 +30,7 @@ def summarize(timings: list[dict[str, Any]], started: float, first_token: float 
         elif t["step"] == "call_tool":
             detail = f" {t['tool']} {'ok' if t['ok'] else 'FAILED'}"
         elif t.get("ttft_ms") is not None:
-            detail = f" (ttft {t['ttft_ms']:.0f} ms, {t.get('tokens_out')} tokens)"
+            detail = f" (ttft {t['ttft_ms']:.0f} ms, {t['chunks']} chunks)"
         lines.append(f"  {t['step']:<18}{t['ms']:>8.0f} ms{detail}")
     tools = [t for t in timings if t["step"] == "call_tool"]
     if tools:
@@ -45,11 +45,11 @@ def summarize(timings: list[dict[str, Any]], started: float, first_token: float 
     return "\n".join(lines)
 
 
-async def ask(question: str, context: Context) -> dict[str, Any]:
+async def ask(question: str, context: Context) -> State:
     """Run the graph on one question, printing steps (stderr) and tokens (stdout)."""
     started = time.time()
     first_token: float | None = None
-    final: dict[str, Any] = {}
+    final: State | None = None
     async for part in graph.astream(
         InputState(messages=[HumanMessage(question)]),
         context=context,
@@ -67,9 +67,11 @@ async def ask(question: str, context: Context) -> dict[str, Any]:
             elapsed = (event["t"] - started) * 1000
             print(f"[{elapsed:7.0f} ms] {label}", file=sys.stderr, flush=True)  # noqa: T201
         elif part["type"] == "values":
-            final = cast(dict[str, Any], part["data"])
+            final = part["data"]
     print()  # noqa: T201
-    print(summarize(final.get("timings", []), started, first_token), file=sys.stderr)  # noqa: T201
+    if final is None:
+        raise RuntimeError("the graph produced no state")
+    print(summarize(final.timings, started, first_token), file=sys.stderr)  # noqa: T201
     return final
 
 

@@ -38,10 +38,13 @@ async def stream_answer(
     start = time.perf_counter()
     first: float | None = None
     answer: AIMessageChunk | None = None
+    chunks = 0
     async for chunk in client.chat_model(context, tier).astream(messages):
-        if first is None and chunk.content:
-            first = time.perf_counter()
-            emit("first_token", ttft_ms=(first - start) * 1000)
+        if chunk.content:
+            chunks += 1
+            if first is None:
+                first = time.perf_counter()
+                emit("first_token", ttft_ms=(first - start) * 1000)
         answer = chunk if answer is None else answer + chunk
     if answer is None:
         raise RuntimeError(f"the {tier} model streamed nothing")
@@ -51,6 +54,7 @@ async def stream_answer(
         ttft_ms=None if first is None else (first - start) * 1000,
         tokens_in=usage.get("input_tokens"),
         tokens_out=usage.get("output_tokens"),
+        chunks=chunks,  # one token each on llama.cpp, which reports no usage when streaming
     )
     return AIMessage(content=answer.content, id=answer.id, usage_metadata=answer.usage_metadata)
 
