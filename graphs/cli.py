@@ -29,9 +29,10 @@ def summarize(timings: list[dict[str, Any]], started: float, first_token: float 
             detail = f" -> {t['route']} (by {t['decided_by']}, p={t['confidence']})"
         elif t["step"] == "call_tool":
             detail = f" {t['tool']} {'ok' if t['ok'] else 'FAILED'}"
-        elif t.get("ttft_ms") is not None:
-            detail = f" (ttft {t['ttft_ms']:.0f} ms, {t['chunks']} chunks)"
         lines.append(f"  {t['step']:<18}{t['ms']:>8.0f} ms{detail}")
+        for call in t.get("model_calls", []):
+            tokens = f", {call['tokens_out']} tokens out" if call.get("tokens_out") else ""
+            lines.append(f"    model {call['model']}: ttft {call['ttft_ms']:.0f} ms{tokens}")
     tools = [t for t in timings if t["step"] == "call_tool"]
     if tools:
         wall = (max(t["end"] for t in tools) - min(t["start"] for t in tools)) * 1000

@@ -1,9 +1,10 @@
 """Step timing and progress events: one decorator instead of timing code in every node.
 
 Each decorated node emits a `custom` stream event when it starts and when it ends,
-and adds one entry to `state.timings`. Inside a node, `note(...)` attaches details
-(tokens, TTFT, which path decided) to the current step and `emit(...)` sends an
-event at once (e.g. the first answer token).
+and adds one entry to `state.timings`. Every chat-model call made inside the step is
+timed by a LangChain callback handler (TTFT, total, tokens in/out, cached prompt
+tokens) and listed under the entry's `model_calls`. Inside a node, `note(...)`
+attaches details to the current step and `emit(...)` sends an event at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
+from uuid import UUID
 
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.tracers.context import register_configure_hook
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
@@ -23,6 +29,56 @@ NodeT = TypeVar("NodeT", bound=Callable[..., Awaitable[dict[str, Any]]])
 
 _details: ContextVar[dict[str, Any]] = ContextVar("step_details")
 _writer: ContextVar[Callable[[Any], None]] = ContextVar("step_writer")
+
+
+class ModelCallTimer(BaseCallbackHandler):
+    """Time the chat-model calls of one step and add them to its details."""
+
+    run_inline = True  # called in the event loop, in order, with no thread hop
+
+    def __init__(self, details: dict[str, Any], writer: Callable[[Any], None]) -> None:
+        """Record into `details["model_calls"]`; send `first_token` events through `writer`."""
+        self.details = details
+        self.writer = writer
+        self.open: dict[UUID, dict[str, Any]] = {}
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        """Start the clock of one call."""
+        model = (kwargs.get("metadata") or {}).get("ls_model_name")
+        to_user = TAG_NOSTREAM not in (kwargs.get("tags") or [])
+        self.open[run_id] = {"model": model, "start": time.time(), "to_user": to_user}
+
+    def on_llm_new_token(
+        self, token: str | list[str | dict[str, Any]], *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        """Stamp the first streamed token of a call (its TTFT) and announce it."""
+        call = self.open.get(run_id)
+        if call is not None and token and "ttft_ms" not in call:
+            call["ttft_ms"] = (time.time() - call["start"]) * 1000
+            if call["to_user"]:  # the answer's first token, not the planner's JSON
+                self.writer({"event": "first_token", "t": time.time(), "ttft_ms": call["ttft_ms"]})
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        """Close the call: total time, tokens and cached prompt tokens where reported."""
+        call = self.open.pop(run_id, None)
+        if call is None:
+            return
+        call["ms"] = (time.time() - call["start"]) * 1000
+        call.setdefault("ttft_ms", call["ms"])  # not streamed: the first token came with all
+        call.pop("to_user")
+        generation = response.generations[0][0] if response.generations else None
+        if isinstance(generation, ChatGeneration):
+            usage = getattr(generation.message, "usage_metadata", None) or {}
+            call["tokens_in"] = usage.get("input_tokens")
+            call["tokens_out"] = usage.get("output_tokens")
+            call["cached_tokens"] = usage.get("input_token_details", {}).get("cache_read")
+        self.details.setdefault("model_calls", []).append(call)
+
+
+_timer: ContextVar[ModelCallTimer | None] = ContextVar("model_call_timer", default=None)
+register_configure_hook(_timer, inheritable=True)  # every callback manager in a step adds it
 
 
 def note(**details: Any) -> None:
@@ -50,6 +106,7 @@ def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
             details: dict[str, Any] = {}
             _details.set(details)
             _writer.set(runtime.stream_writer)
+            _timer.set(ModelCallTimer(details, runtime.stream_writer))
             start = time.time()
             emit("step_start", step=name)
             try:
@@ -58,16 +115,10 @@ def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
                 emit("step_error", step=name, error=f"{type(err).__name__}: {err}")
                 raise
             end = time.time()
-            timing = {
-                "step": name,
-                "start": start,
-                "end": end,
-                "ms": (end - start) * 1000,
-                **details,
-            }
+            timing = {"step": name, "start": start, "end": end, "ms": (end - start) * 1000}
+            timing |= details
             emit("step_end", **timing)
-            timings = [timing]
-            return {**update, "timings": Overwrite(timings) if first else timings}
+            return {**update, "timings": Overwrite([timing]) if first else [timing]}
 
         return cast(NodeT, timed)
 

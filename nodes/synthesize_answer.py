@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from langchain_core.messages import (
@@ -18,7 +17,7 @@ from graphs.context import Context
 from graphs.state import State, ToolResult
 from nodes import prompts
 from nodes.route_query import last_user_text
-from nodes.steps import emit, note, step
+from nodes.steps import step
 from serving import client
 
 
@@ -34,28 +33,16 @@ def format_results(results: list[ToolResult]) -> str:
 async def stream_answer(
     context: Context, tier: client.Tier, messages: list[BaseMessage]
 ) -> AIMessage:
-    """Stream a tier's answer (its tokens reach the `messages` stream) and time it."""
-    start = time.perf_counter()
-    first: float | None = None
+    """Stream a tier's answer: its tokens reach the `messages` stream as they come.
+
+    The step's callback handler (nodes/steps.py) times the call and sends the
+    `first_token` event.
+    """
     answer: AIMessageChunk | None = None
-    chunks = 0
     async for chunk in client.chat_model(context, tier).astream(messages):
-        if chunk.content:
-            chunks += 1
-            if first is None:
-                first = time.perf_counter()
-                emit("first_token", ttft_ms=(first - start) * 1000)
         answer = chunk if answer is None else answer + chunk
     if answer is None:
         raise RuntimeError(f"the {tier} model streamed nothing")
-    usage: dict[str, Any] = dict(answer.usage_metadata or {})
-    note(
-        model=getattr(context, f"{tier}_model"),
-        ttft_ms=None if first is None else (first - start) * 1000,
-        tokens_in=usage.get("input_tokens"),
-        tokens_out=usage.get("output_tokens"),
-        chunks=chunks,  # one token each on llama.cpp, which reports no usage when streaming
-    )
     return AIMessage(content=answer.content, id=answer.id, usage_metadata=answer.usage_metadata)
 
 

@@ -78,7 +78,15 @@ async def test_tool_route_fans_out_and_grounds_the_answer(scripted, monkeypatch)
     starts = [e["step"] for e in out["events"] if e["event"] == "step_start"]
     assert starts[:2] == ["route_query", "plan_tools"]
     assert starts.count("call_tool") == 4 and starts[-1] == "synthesize_answer"
-    assert any(e["event"] == "first_token" for e in out["events"])
+    [first_token] = [e for e in out["events"] if e["event"] == "first_token"]  # answer only
+
+    # Every model call is timed by the step's callback handler.
+    steps = {t["step"]: t for t in state["timings"]}
+    [planner_call] = steps["plan_tools"]["model_calls"]
+    [answer_call] = steps["synthesize_answer"]["model_calls"]
+    assert "model_calls" not in steps["route_query"]  # the classifier decided: no model call
+    assert 0 < planner_call["ttft_ms"] <= planner_call["ms"]
+    assert 0 < answer_call["ttft_ms"] <= answer_call["ms"] <= steps["synthesize_answer"]["ms"]
 
 
 async def test_an_empty_plan_goes_straight_to_synthesis(scripted) -> None:  # type: ignore[no-untyped-def]
