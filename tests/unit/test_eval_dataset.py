@@ -1,0 +1,164 @@
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals.services import CAPITAL_OF, ENDPOINTS, WEATHER, answer
+from nodes.prompts import PLANNER_SYSTEM
+from tools.calculator import evaluate
+from tools.query_database import run_query
+from tools.search_docs import DOCS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASET = ROOT / "evals" / "dataset.jsonl"
+TOOLS = {"query_database", "search_docs", "calculator", "http_get"}
+KEYS = {"id", "group", "question", "route", "tools", "services", "facts", "reference"}
+OPTIONAL = {"sql", "service_calls", "calc", "docs"}
+MINIMUMS = {"direct": 12, "one_tool": 16, "multi_tool": 24, "chain": 12}
+FORBIDDEN = {
+    "what is the total amount of acme corp's delivered orders, and how many days do gold "
+    "members have to ask for a refund?",
+    "how many urgent support tickets are open, and what is the first-response target for "
+    "urgent tickets?",
+}
+NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+
+
+def load() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
+
+
+ROWS = load()
+
+
+def normalize(text: str) -> str:
+    """What the answer checker compares: lower case, no "$", no thousands separators."""
+    text = text.lower().replace("$", "").replace("\u2013", "-")
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text)
+
+
+def found(fact: str, text: str) -> bool:
+    """A number matches a number in the text (rounded to the fact's decimals); else substring."""
+    fact, text = normalize(fact), normalize(text)
+    bare = fact.removesuffix("%")
+    if NUMBER.fullmatch(bare) and not (bare != fact and f"{bare}%" not in text):
+        decimals = len(bare.partition(".")[2])
+        for match in NUMBER.finditer(text):
+            value = float(match.group())
+            if value == float(bare) or (decimals and round(value, decimals) == float(bare)):
+                return True
+        return False
+    return fact in text
+
+
+def sources(row: dict[str, Any]) -> dict[str, str]:
+    """Recompute every source of a row's facts: SQL, service answers, arithmetic, docs."""
+    out = {f"sql {sql}": run_query(sql) for sql in row.get("sql", [])}
+    for call in row.get("service_calls", []):
+        out[f"service {call}"] = json.dumps(answer(call["service"], call["params"]))
+    out |= {f"calc {expr}": repr(evaluate(expr)) for expr in row.get("calc", [])}
+    for doc in row.get("docs", []):
+        out[f"doc {doc}"] = (DOCS_DIR / doc).read_text(encoding="utf-8")
+    return out
+
+
+def calls(row: dict[str, Any]) -> int:
+    extra = ("sql", "service_calls", "calc")
+    return sum(len(row.get(key, [])) for key in extra) + bool(row.get("docs"))
+
+
+def test_loads_with_the_required_keys() -> None:
+    assert len(ROWS) >= 64
+    for row in ROWS:
+        assert KEYS <= set(row) <= KEYS | OPTIONAL, row["id"]
+        assert isinstance(row["question"], str) and row["question"].strip()
+        assert isinstance(row["reference"], str) and row["reference"].strip(), row["id"]
+        assert all(isinstance(fact, str) and fact for fact in row["facts"]), row["id"]
+
+
+def test_ids_are_unique_slugs() -> None:
+    ids = [row["id"] for row in ROWS]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", i) and len(i) <= 40 for i in ids)
+
+
+def test_group_counts_meet_the_minimums() -> None:
+    counts = Counter(row["group"] for row in ROWS)
+    assert set(counts) == set(MINIMUMS)
+    for group, minimum in MINIMUMS.items():
+        assert counts[group] >= minimum, group
+    slow = [r for r in ROWS if r["group"] == "multi_tool" and r["services"]]
+    assert len(slow) >= 12
+    one_tool = {t for r in ROWS if r["group"] == "one_tool" for t in r["tools"]}
+    assert one_tool == TOOLS
+    assert {s for r in ROWS if r["group"] == "one_tool" for s in r["services"]} == set(ENDPOINTS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_route_tools_and_calls_are_consistent(row: dict[str, Any]) -> None:
+    tools = set(row["tools"])
+    assert tools <= TOOLS
+    assert len(tools) == len(row["tools"])
+    assert set(row["services"]) <= set(ENDPOINTS)
+    assert row["route"] == ("direct" if row["group"] == "direct" else "tools")
+    assert (row["route"] == "direct") == (not tools)
+    assert ("http_get" in tools) == bool(row["services"])
+    assert set(row["services"]) == {c["service"] for c in row.get("service_calls", [])}
+    assert ("query_database" in tools) == bool(row.get("sql"))
+    assert ("calculator" in tools) == bool(row.get("calc"))
+    assert ("search_docs" in tools) == bool(row.get("docs"))
+    n = calls(row)
+    expected = {"direct": (0, 0), "one_tool": (1, 1), "multi_tool": (2, 4), "chain": (2, 4)}
+    low, high = expected[row["group"]]
+    assert low <= n <= high, n
+    if row["group"] == "one_tool":
+        assert len(tools) == 1
+
+
+def test_questions_do_not_leak_training_examples_or_urls() -> None:
+    tsv = (ROOT / "nodes" / "route_examples.tsv").read_text(encoding="utf-8")
+    seen = {line.split("\t", 1)[1].strip().lower() for line in tsv.splitlines() if "\t" in line}
+    seen |= {q.strip().lower() for q in re.findall(r"^Q: (.*)$", PLANNER_SYSTEM, re.M)}
+    assert len(seen) > 90
+    for row in ROWS:
+        question = row["question"].strip().lower()
+        assert question not in seen | FORBIDDEN, row["id"]
+        assert not re.search(r"://|127\.0\.0\.1|localhost|/\w+\?", question), row["id"]
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r["route"] == "tools"], ids=lambda r: r["id"])
+def test_facts_are_recomputed_from_their_sources(row: dict[str, Any]) -> None:
+    recomputed = sources(row)
+    assert row["facts"], "a tool question needs facts"
+    for fact in row["facts"]:
+        assert any(found(fact, text) for text in recomputed.values()), fact
+    # Every source backs a fact, or (in a chain) feeds a later call: an id, a name, a country.
+    params = [str(v) for call in row.get("service_calls", []) for v in call["params"].values()]
+    countries = [code for code, city in CAPITAL_OF.items() if city in params]
+    links = row["facts"] + params + countries + NUMBER.findall(" ".join(row.get("calc", [])))
+    for name, text in recomputed.items():
+        assert "(no rows)" not in text, name
+        assert any(found(link, text) for link in links), f"{name} backs no fact"
+
+
+def test_weather_covers_every_customer_country() -> None:
+    countries = set(run_query("SELECT DISTINCT country FROM customers").splitlines()[1:])
+    assert countries <= set(CAPITAL_OF)
+    assert set(CAPITAL_OF.values()) <= set(WEATHER)
+    assert len(WEATHER) >= 12
+
+
+def test_fact_matching_is_strict_enough() -> None:
+    assert found("82725", "SUM | 82725.0")
+    assert found("1499261.25", "revenue was $1,499,261.25")
+    assert found("35046.97", "35046.9675")
+    assert found("10%", "costs 10% of the list price")
+    assert not found("10%", "costs 10 dollars")
+    assert not found("0.92", "rate 10.92")
+    assert not found("17", "17.4 degrees")
+    assert found("7", "within 5\u20137 business days")
+    assert not found("7", "order 1766")
+    assert not found("Platinum", "Gold")

@@ -1,0 +1,144 @@
+import asyncio
+import random
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from evals.services import PROFILES, ExternalServices, LatencyProfile, answer
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[ExternalServices]:
+    with ExternalServices("fast", seed=1) as running:
+        yield running
+
+
+def get(services: ExternalServices, path: str, **params: str) -> httpx.Response:
+    return httpx.get(f"{services.base_url}{path}", params=params, timeout=5)
+
+
+def test_weather(services: ExternalServices) -> None:
+    response = get(services, "/weather", city="oslo")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "city": "Oslo", "temp_c": 6, "conditions": "snow showers", "humidity_pct": 79
+    }  # fmt: skip
+    assert get(services, "/weather", city="Washington, D.C.").json()["city"] == "Washington"
+
+
+def test_crm_account(services: ExternalServices) -> None:
+    body = get(services, "/crm/account", name="Acme Corp").json()
+    assert body["name"] == "Acme Corp"
+    assert set(body) == {
+        "name", "account_manager", "health_score", "renewal_date", "open_opportunities"
+    }  # fmt: skip
+    assert 0 <= body["health_score"] <= 100
+
+
+def test_fx(services: ExternalServices) -> None:
+    assert get(services, "/fx", base="USD", quote="EUR").json() == {
+        "base": "USD", "quote": "EUR", "rate": 0.92
+    }  # fmt: skip
+    assert get(services, "/fx", base="eur", quote="usd").json()["rate"] == round(1 / 0.92, 4)
+
+
+def test_shipping_is_deterministic_for_any_order(services: ExternalServices) -> None:
+    first = get(services, "/shipping/track", order_id="1330").json()
+    assert first == get(services, "/shipping/track", order_id="1330").json()
+    assert set(first) == {"order_id", "carrier", "status", "eta"}
+    assert first["order_id"] == 1330
+    assert answer("shipping", {"order_id": "2000"})["status"] == "label_created"
+    assert answer("shipping", {"order_id": "1"})["status"] == "delivered"
+
+
+def test_search_matches_keywords(services: ExternalServices) -> None:
+    results = get(services, "/search", q="USB-C power delivery maximum").json()["results"]
+    assert results[0]["title"] == "USB-C Power Delivery 3.1"
+    assert "240 W" in results[0]["snippet"]
+    assert set(results[0]) == {"title", "snippet", "url"}
+    assert get(services, "/search", q="zebra giraffe").json() == {"results": []}
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/weather", {"city": "Atlantis"}),
+        ("/crm/account", {"name": "Nobody Inc"}),
+        ("/fx", {"base": "USD", "quote": "XYZ"}),
+        ("/shipping/track", {"order_id": "0"}),
+        ("/shipping/track", {"order_id": "2001"}),
+        ("/nowhere", {}),
+    ],
+)
+def test_unknown_keys_are_404(
+    services: ExternalServices, path: str, params: dict[str, str]
+) -> None:
+    response = get(services, path, **params)
+    assert response.status_code == 404
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/weather", {}),
+        ("/crm/account", {"name": " "}),
+        ("/fx", {"base": "USD"}),
+        ("/shipping/track", {}),
+        ("/shipping/track", {"order_id": "abc"}),
+        ("/search", {}),
+    ],
+)
+def test_missing_or_bad_params_are_400(
+    services: ExternalServices, path: str, params: dict[str, str]
+) -> None:
+    response = get(services, path, **params)
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+async def test_concurrent_requests_overlap() -> None:
+    profile = LatencyProfile(
+        "test", 300, 400, per_endpoint={"weather": (300, 350), "crm": (350, 400)}
+    )
+    paths = ["/weather?city=Paris", "/crm/account?name=Initech", "/fx?base=USD&quote=GBP",
+             "/shipping/track?order_id=7"]  # fmt: skip
+    with ExternalServices(profile) as running:
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=5) as client:
+            start = time.perf_counter()
+            responses = await asyncio.gather(*(client.get(path) for path in paths))
+            elapsed = time.perf_counter() - start
+    assert [r.status_code for r in responses] == [200] * 4
+    assert 0.3 <= elapsed < 0.9  # the sum of the four latencies is at least 1.3 s
+
+
+def test_latency_profiles_and_seed() -> None:
+    assert (PROFILES["fast"].min_ms, PROFILES["fast"].max_ms) == (30, 80)
+    assert (PROFILES["slow"].min_ms, PROFILES["slow"].max_ms) == (2000, 4000)
+    realistic = PROFILES["realistic"]
+    assert realistic.per_endpoint["search"] == (1000, 2000)
+    draws = [realistic.sample("crm", random.Random(3)) for _ in range(2)]
+    assert draws[0] == draws[1]
+    assert 0.8 <= draws[0] <= 1.5
+    assert 0.3 <= realistic.sample("weather", random.Random(4)) <= 0.6
+
+
+def test_describe_names_the_base_url_and_endpoints(services: ExternalServices) -> None:
+    text = services.describe()
+    assert f"- weather: GET {services.base_url}/weather?city=<city>" in text
+    for path in ("/crm/account?name=", "/fx?base=", "/shipping/track?order_id=", "/search?q="):
+        assert f"{services.base_url}{path}" in text
+    assert services.base_url.startswith("http://127.0.0.1:")
+    assert not services.base_url.endswith(":0")
+
+
+def test_stop_releases_the_port() -> None:
+    running = ExternalServices("fast").start()
+    url = f"{running.base_url}/weather?city=Oslo"
+    assert httpx.get(url, timeout=5).status_code == 200
+    running.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url, timeout=1)
