@@ -10,12 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import uuid
 import weakref
+from collections.abc import Iterator
 from typing import Any, Literal, TypeVar
 
 import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.tool import ToolCall
+from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
@@ -45,12 +51,91 @@ def http_client(base_url: str, timeout: float = 120.0) -> httpx.AsyncClient:
     return per_loop[base_url]
 
 
-class CompatChatOpenAI(ChatOpenAI):
-    """`ChatOpenAI` that sends `""` rather than `null` as an assistant message's content.
+_ARGS_KEYS = ("arguments", "parameters")
+_JSON_START = re.compile(r"[{\[]")
 
-    llama.cpp's server answers HTTP 500 to `content: null` beside tool calls; every
-    server accepts `""`, so this applies to all backends.
+
+def parse_text_tool_calls(text: str, tool_names: set[str]) -> list[ToolCall]:
+    """Return the tool calls a model wrote as text, as langchain tool calls.
+
+    llama.cpp's server leaves tool calls in the message text when `tool_choice` is
+    `auto`: JSON objects like `{"name": ..., "arguments": {...}}`, bare, one per
+    line, in a ```json fence or in Qwen's `<tool_call>` tags. Every JSON value in
+    the text is read; a call is an object naming a known tool with an object (or a
+    JSON string of one) under `arguments` or `parameters`, found at any depth (so
+    OpenAI's `{"function": {...}}` wrapping and lists of calls count). Anything
+    else is ignored.
     """
+    calls: list[ToolCall] = []
+    for value in _json_values(text):
+        calls.extend(_calls_in(value, tool_names))
+    return calls
+
+
+def _json_values(text: str) -> Iterator[Any]:
+    """Yield every top-level JSON object or array embedded in free text."""
+    decoder = json.JSONDecoder()
+    position = 0
+    while match := _JSON_START.search(text, position):
+        try:
+            value, end = decoder.raw_decode(text, match.start())
+        except ValueError:
+            position = match.start() + 1
+            continue
+        yield value
+        position = end
+
+
+def _calls_in(value: Any, tool_names: set[str]) -> Iterator[ToolCall]:
+    """Yield the well-formed calls to known tools in a decoded JSON value."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _calls_in(item, tool_names)
+        return
+    if not isinstance(value, dict):
+        return
+    name = value.get("name")
+    key = next((k for k in _ARGS_KEYS if k in value), None)
+    if isinstance(name, str) and name in tool_names and key is not None:
+        args = value[key]
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except ValueError:
+                return
+        if isinstance(args, dict):
+            yield ToolCall(
+                name=name, args=args, id=f"call_{uuid.uuid4().hex[:24]}", type="tool_call"
+            )
+        return
+    for item in value.values():
+        yield from _calls_in(item, tool_names)
+
+
+def _bound_tool_names(kwargs: dict[str, Any]) -> set[str]:
+    """Return the names of the tools a request binds (OpenAI format)."""
+    names = set()
+    for tool in kwargs.get("tools") or []:
+        if isinstance(tool, dict):
+            name = tool.get("function", {}).get("name") or tool.get("name")
+            if isinstance(name, str):
+                names.add(name)
+    return names
+
+
+class CompatChatOpenAI(ChatOpenAI):
+    """`ChatOpenAI` with the fixes some OpenAI-compatible servers need.
+
+    - It sends `""` rather than `null` as an assistant message's content: llama.cpp's
+      server answers HTTP 500 to `content: null` beside tool calls; every server
+      accepts `""`, so this applies to all backends.
+    - With `text_tool_calls` (set for llama.cpp, whose server returns no parsed tool
+      calls for `tool_choice="auto"`), tool calls the model wrote as text in a
+      response to a request with tools become real `tool_calls`, and the text goes.
+    """
+
+    text_tool_calls: bool = False
+    """Turn tool calls written in the answer's text into `tool_calls`."""
 
     def _get_request_payload(
         self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
@@ -60,6 +145,42 @@ class CompatChatOpenAI(ChatOpenAI):
             if message.get("role") == "assistant" and message.get("content") is None:
                 message["content"] = ""
         return payload
+
+    # Both paths to a response (a plain request, or a stream aggregated because a
+    # streaming callback such as LangGraph's `messages` mode is attached) end in
+    # these two methods, before `on_llm_end`: callbacks and callers see real calls.
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        return self._with_text_tool_calls(result, kwargs)
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        return self._with_text_tool_calls(result, kwargs)
+
+    def _with_text_tool_calls(self, result: ChatResult, kwargs: dict[str, Any]) -> ChatResult:
+        """Move tool calls written as text into `tool_calls`, when enabled and tools are bound."""
+        names = _bound_tool_names(kwargs) if self.text_tool_calls else set()
+        for generation in result.generations:
+            message = generation.message
+            if not names or not isinstance(message, AIMessage) or message.tool_calls:
+                continue
+            calls = parse_text_tool_calls(message.text, names)
+            if calls:
+                generation.message = message.model_copy(update={"content": "", "tool_calls": calls})
+                generation.text = ""
+        return result
 
 
 def tier_settings(context: Context, tier: Tier) -> tuple[str, str, int]:
@@ -71,12 +192,23 @@ def tier_settings(context: Context, tier: Tier) -> tuple[str, str, int]:
     )
 
 
-def chat_model(context: Context, tier: Tier, *, max_tokens: int | None = None) -> ChatOpenAI:
-    """Return the (cached) chat model of a tier, on the tier's pooled HTTP client."""
+def chat_model(
+    context: Context,
+    tier: Tier,
+    *,
+    max_tokens: int | None = None,
+    backend: ConcreteBackend | None = None,
+) -> ChatOpenAI:
+    """Return the (cached) chat model of a tier, on the tier's pooled HTTP client.
+
+    Pass the tier's `backend` (from `backend_of`) when the model will call tools:
+    on llama.cpp the model then reads tool calls written as text.
+    """
     base_url, model, default_max = tier_settings(context, tier)
     tokens = max_tokens or default_max
+    text_tool_calls = backend == "llama_cpp"
     loop = asyncio.get_running_loop()
-    key = (id(loop), base_url, model, tokens, context.llm_timeout_seconds)
+    key = (id(loop), base_url, model, tokens, context.llm_timeout_seconds, text_tool_calls)
     if key not in _models:
         _models[key] = CompatChatOpenAI(
             model=model,
@@ -88,6 +220,7 @@ def chat_model(context: Context, tier: Tier, *, max_tokens: int | None = None) -
             max_retries=1,
             stream_usage=True,  # off by default for non-OpenAI URLs; usage feeds the timings
             http_async_client=http_client(base_url, context.llm_timeout_seconds),
+            text_tool_calls=text_tool_calls,
         )
     return _models[key]
 

@@ -3,12 +3,16 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import BaseModel
 
 from graphs.context import Context
 from serving import client
+from tools import calculator
 
 
 def test_assistant_tool_calls_carry_empty_content_not_null() -> None:
@@ -84,3 +88,212 @@ async def test_one_pooled_client_and_model_per_server() -> None:
         context.planner_base_url
     )
     assert a.http_async_client is client.http_client(context.planner_base_url)
+
+
+TOOL_NAMES = {"query_database", "search_docs", "calculator"}
+
+
+def parsed(text: str) -> list[tuple[str, dict[str, object]]]:
+    calls = client.parse_text_tool_calls(text, TOOL_NAMES)
+    assert all(c["type"] == "tool_call" and c["id"] for c in calls)
+    assert len({c["id"] for c in calls}) == len(calls)
+    return [(c["name"], c["args"]) for c in calls]
+
+
+def test_parser_reads_a_bare_json_call() -> None:
+    text = '{"name": "query_database", "arguments": {"sql": "SELECT COUNT(*) FROM customers"}}'
+    assert parsed(text) == [("query_database", {"sql": "SELECT COUNT(*) FROM customers"})]
+
+
+def test_parser_reads_a_fenced_call_amid_prose() -> None:
+    text = (
+        "I will look it up.\n```json\n"
+        '{"name": "search_docs", "parameters": {"query": "refund window"}}\n```\nDone.'
+    )
+    assert parsed(text) == [("search_docs", {"query": "refund window"})]
+
+
+def test_parser_reads_several_calls_one_per_line_and_in_a_list() -> None:
+    text = (
+        '{"name": "query_database", "arguments": {"sql": "SELECT 1"}}\n'
+        '{"name": "calculator", "arguments": {"expression": "2*3"}}\n'
+        '[{"name": "search_docs", "arguments": {"query": "warranty"}}]'
+    )
+    assert parsed(text) == [
+        ("query_database", {"sql": "SELECT 1"}),
+        ("calculator", {"expression": "2*3"}),
+        ("search_docs", {"query": "warranty"}),
+    ]
+
+
+def test_parser_reads_qwen_tool_call_tags() -> None:
+    text = (
+        '<tool_call>\n{"name": "calculator", "arguments": {"expression": "1+1"}}\n</tool_call>\n'
+        '<tool_call>\n{"name": "search_docs", "arguments": {"query": "gold {tier}"}}\n</tool_call>'
+    )
+    assert parsed(text) == [
+        ("calculator", {"expression": "1+1"}),
+        ("search_docs", {"query": "gold {tier}"}),
+    ]
+
+
+def test_parser_reads_arguments_given_as_a_json_string() -> None:
+    text = '{"type": "function", "function": {"name": "calculator", "arguments": "{\\"expression\\": \\"7*6\\"}"}}'  # noqa: E501
+    assert parsed(text) == [("calculator", {"expression": "7*6"})]
+
+
+def test_parser_ignores_unknown_tools_and_malformed_calls() -> None:
+    text = (
+        '{"name": "delete_everything", "arguments": {}}\n'
+        '{"name": "calculator"}\n'
+        '{"name": "calculator", "arguments": "not json"}\n'
+        '{"name": "calculator", "arguments": ["1+1"]}\n'
+        '{"name": "calculator", "arguments": {"expression": "1+'
+    )
+    assert parsed(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "We have 17 customers in Germany.",
+        'The result {"count": 17} comes from the customers table [DE].',
+        "A set like {1, 2} or a dict {'name': 'calculator'} is not JSON.",
+    ],
+)
+def test_parser_finds_no_call_in_prose(text: str) -> None:
+    assert parsed(text) == []
+
+
+def completion(content: str) -> dict[str, object]:
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+    }
+
+
+def stream_body(content: str) -> bytes:
+    events = []
+    for piece in (content[: len(content) // 2], content[len(content) // 2 :]):
+        chunk = {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+        }
+        events.append(f"data: {json.dumps(chunk)}\n\n")
+    return ("".join(events) + "data: [DONE]\n\n").encode()
+
+
+def text_server(content: str, requests: list[dict[str, object]]) -> httpx.AsyncClient:
+    """A fake OpenAI-compatible server whose model writes `content` as plain text."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        requests.append(body)
+        if body.get("stream"):
+            return httpx.Response(
+                200, content=stream_body(content), headers={"content-type": "text/event-stream"}
+            )
+        return httpx.Response(200, json=completion(content))
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle))
+
+
+def text_model(
+    content: str, requests: list[dict[str, object]], **kw: object
+) -> client.CompatChatOpenAI:
+    return client.CompatChatOpenAI(
+        model="m",
+        base_url="http://llama.test/v1",
+        api_key="x",  # type: ignore[arg-type]
+        http_async_client=text_server(content, requests),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+TEXT_CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
+
+
+class Collect(BaseCallbackHandler):
+    """Records the tokens and the final result the callbacks see."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        self.ended: list[LLMResult] = []
+
+    def on_llm_new_token(self, token: str, **kwargs: object) -> None:
+        self.tokens.append(token)
+
+    def on_llm_end(self, response: LLMResult, **kwargs: object) -> None:
+        self.ended.append(response)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_llama_cpp_model_turns_text_tool_calls_into_tool_calls(streamed: bool) -> None:
+    requests: list[dict[str, object]] = []
+    model = text_model(TEXT_CALL, requests, text_tool_calls=True).bind_tools([calculator])
+    collect = Collect()
+
+    # stream=True takes the path a streaming callback (LangGraph's `messages` mode) takes:
+    # chunks aggregated by langchain-core rather than one response.
+    answer = await model.ainvoke("What is 6*7?", {"callbacks": [collect]}, stream=streamed)
+
+    assert isinstance(answer, AIMessage)
+    assert [(c["name"], c["args"]) for c in answer.tool_calls] == [
+        ("calculator", {"expression": "6*7"})
+    ]
+    assert answer.content == ""
+    assert bool(requests[0].get("stream")) is streamed
+    assert bool(collect.tokens) is streamed
+    ended = collect.ended[0].generations[0][0]  # callbacks see the calls, not the text
+    assert isinstance(ended, ChatGeneration) and ended.message.tool_calls  # type: ignore[attr-defined]
+
+
+async def test_text_is_left_alone_without_tools_or_off_llama_cpp() -> None:
+    requests: list[dict[str, object]] = []
+    no_tools = await text_model(TEXT_CALL, requests, text_tool_calls=True).ainvoke("q")
+    other_backend = await (
+        text_model(TEXT_CALL, requests).bind_tools([calculator]).ainvoke("q")  # flag off
+    )
+    for answer in (no_tools, other_backend):
+        assert isinstance(answer, AIMessage)
+        assert answer.content == TEXT_CALL and not answer.tool_calls
+
+
+async def test_chat_model_reads_text_tool_calls_only_on_llama_cpp() -> None:
+    context = Context()
+    llama = client.chat_model(context, "synthesizer", backend="llama_cpp")
+    assert isinstance(llama, client.CompatChatOpenAI) and llama.text_tool_calls
+    vllm = client.chat_model(context, "synthesizer", backend="vllm")
+    assert isinstance(vllm, client.CompatChatOpenAI) and not vllm.text_tool_calls
+    plain = client.chat_model(context, "synthesizer")
+    assert isinstance(plain, client.CompatChatOpenAI) and not plain.text_tool_calls
+
+
+async def test_tool_results_go_back_to_the_server_with_the_call() -> None:
+    requests: list[dict[str, object]] = []
+    model = text_model("42", requests, text_tool_calls=True).bind_tools([calculator])
+    call = {"name": "calculator", "args": {"expression": "6*7"}, "id": "c1", "type": "tool_call"}
+    await model.ainvoke(
+        [
+            HumanMessage("6*7?"),
+            AIMessage("", tool_calls=[call]),
+            ToolMessage("42", tool_call_id="c1"),
+        ]
+    )
+    sent = requests[0]["messages"]
+    assert isinstance(sent, list)
+    assert sent[1]["content"] == "" and sent[1]["tool_calls"][0]["id"] == "c1"
+    assert sent[2] == {"role": "tool", "content": "42", "tool_call_id": "c1"}

@@ -1,0 +1,44 @@
+"""The sequential ReAct baseline against the real embedded llama.cpp servers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
+
+from graphs.context import Context
+from graphs.react_agent import graph
+from tools.query_database import run_query
+
+
+async def run(question: str, context: Context) -> dict[str, Any]:
+    """Run the baseline with the `messages` stream on (the path Studio and the CLI take)."""
+    out: dict[str, Any] = {"chunks": []}
+    async for mode, chunk in graph.astream(
+        {"messages": [{"role": "user", "content": question}]},
+        context=context,
+        stream_mode=["messages", "values"],
+    ):
+        if mode == "messages" and isinstance(chunk[0], AIMessageChunk):
+            out["chunks"].append(chunk[0])
+        elif mode == "values":
+            out["state"] = chunk
+    return out
+
+
+async def test_baseline_queries_the_database_and_answers_with_the_count(
+    embedded_context: Context,
+) -> None:
+    count = run_query("SELECT COUNT(*) FROM customers WHERE country = 'DE'").splitlines()[1]
+
+    out = await run("How many customers do we have in Germany?", embedded_context)
+    messages = out["state"]["messages"]
+
+    calls = [c for m in messages if isinstance(m, AIMessage) for c in m.tool_calls]
+    results = [m for m in messages if isinstance(m, ToolMessage)]
+    assert any(m.name == "query_database" and m.status == "success" for m in results), calls
+    assert any(count in m.text for m in results if m.name == "query_database"), results
+    answer = messages[-1]
+    assert isinstance(answer, AIMessage) and not answer.tool_calls
+    assert re.search(rf"\b{count}\b", answer.text), answer.text
