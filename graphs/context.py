@@ -81,9 +81,23 @@ class Context:
     max_parallel_tools: int = field(
         default=4, metadata={"description": "Most tool calls one plan may fan out."}
     )
+    max_plan_rounds: int = field(
+        default=3,
+        metadata={
+            "description": "Most planning rounds: a plan whose calls need earlier results "
+            "(a dependent chain) asks for another round."
+        },
+    )
     http_allowed_hosts: str = field(
         default="127.0.0.1,localhost",
         metadata={"description": "Comma-separated hosts that http_get may fetch from."},
+    )
+    http_services: str = field(
+        default="",
+        metadata={
+            "description": "Web services http_get can call, one per line with its URL "
+            "template; shown to the planner."
+        },
     )
 
     def __post_init__(self) -> None:

@@ -1,7 +1,8 @@
-"""The fast agent: route cheaply, plan once, run tools in parallel, stream the answer.
+"""The fast agent: route cheaply, plan, run tools in parallel, stream the answer.
 
 START -> route -> answer_directly -> END
                -> plan -> call_tool x N (parallel, via Send) -> synthesize -> END
+                   ^-- another round when the calls need earlier results --'
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def after_route(state: State) -> str:
     return "answer_directly" if state.route == "direct" else "plan_tools"
 
 
+def after_tools(state: State) -> str:
+    """Plan another round when this round's results feed further calls; else answer."""
+    return "plan_tools" if state.needs_followup else "synthesize_answer"
+
+
 def fan_out_tools(state: State) -> list[Send] | str:
     """Send each planned call to its own `call_tool` branch; all run concurrently."""
     if not state.plan:
@@ -39,7 +45,7 @@ builder.add_node(synthesize_answer)
 builder.add_edge(START, "route_query")
 builder.add_conditional_edges("route_query", after_route, ["answer_directly", "plan_tools"])
 builder.add_conditional_edges("plan_tools", fan_out_tools, ["call_tool", "synthesize_answer"])
-builder.add_edge("call_tool", "synthesize_answer")
+builder.add_conditional_edges("call_tool", after_tools, ["plan_tools", "synthesize_answer"])
 builder.add_edge("answer_directly", END)
 builder.add_edge("synthesize_answer", END)
 

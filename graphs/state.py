@@ -45,5 +45,16 @@ class State(InputState):
     route: Route | None = None
     route_decided_by: str | None = None  # "classifier" or "model"
     plan: list[ToolCall] = field(default_factory=list)
+    plan_round: int = 0
+    needs_followup: bool = False  # the plan's calls need results of this round
     tool_results: Annotated[list[ToolResult], operator.add] = field(default_factory=list)
     timings: Annotated[list[dict[str, Any]], operator.add] = field(default_factory=list)
+
+
+def format_results(results: list[ToolResult]) -> str:
+    """Render tool results in a stable order (plan order is not completion order)."""
+    blocks = []
+    for r in sorted(results, key=lambda r: (r.tool, str(r.args))):
+        status = "ok" if r.ok else "FAILED"
+        blocks.append(f"## {r.tool} {r.args} ({status})\n{r.output}")
+    return "\n\n".join(blocks) or "(no tool was called)"

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from graphs.context import Context
-from graphs.state import State, ToolCall
+from graphs.state import State, ToolCall, format_results
 from nodes import prompts
 from nodes.route_query import last_user_text
 from nodes.steps import note, step
@@ -27,6 +27,9 @@ class Plan(BaseModel):
     """The planner's answer: tool calls that can all run at once."""
 
     calls: list[ToolCall] = Field(default_factory=list)
+    followup: bool = Field(
+        default=False, description="The calls fetch results that further calls will need."
+    )
 
 
 def plan_json_schema(max_calls: int) -> dict[str, Any]:
@@ -50,32 +53,56 @@ def plan_json_schema(max_calls: int) -> dict[str, Any]:
             }
         )
     calls = {"type": "array", "items": {"anyOf": variants}, "maxItems": max_calls}
-    return {"type": "object", "properties": {"calls": calls}, "required": ["calls"]}
+    return {
+        "type": "object",
+        "properties": {"calls": calls, "followup": {"type": "boolean"}},
+        "required": ["calls", "followup"],
+    }
 
 
 @lru_cache(maxsize=8)
-def planner_system_prompt(max_calls: int) -> str:
+def planner_system_prompt(max_calls: int, services: str = "") -> str:
     """Return the planner's system prompt: built once, byte-identical on every call."""
     tools = "\n".join(
         f"- {name}({', '.join(tool.args)}): {tool.description}" for name, tool in TOOLS.items()
     )
-    return prompts.PLANNER_SYSTEM.format(max_calls=max_calls, tools=tools, schema=DB_SCHEMA)
+    return prompts.PLANNER_SYSTEM.format(
+        max_calls=max_calls,
+        tools=tools,
+        services=services.strip() or prompts.NO_SERVICES,
+        schema=DB_SCHEMA,
+    )
 
 
 @step("plan_tools")
 async def plan_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Ask the planner tier for the tool calls the query needs."""
+    """Ask the planner tier for the tool calls the query still needs.
+
+    The first round sees the question; a follow-up round (when the previous plan said
+    its results feed further calls) also sees every result so far.
+    """
     context = runtime.context
     limit = context.max_parallel_tools
+    round_ = state.plan_round + 1
+    query = last_user_text(state)
+    if state.tool_results:
+        query = prompts.PLANNER_FOLLOWUP.format(
+            question=query, results=format_results(state.tool_results)
+        )
     planner = client.structured_model(
         client.chat_model(context, "planner"),
         Plan,
         await client.backend_of(context, "planner"),
         plan_json_schema(limit),
     ).with_config(tags=[TAG_NOSTREAM])
-    plan = await planner.ainvoke(
-        [SystemMessage(planner_system_prompt(limit)), HumanMessage(last_user_text(state))]
-    )
+    system = planner_system_prompt(limit, context.http_services)
+    plan = await planner.ainvoke([SystemMessage(system), HumanMessage(query)])
     calls = plan.calls[:limit]
-    note(calls=[c.tool for c in calls], dropped=len(plan.calls) - len(calls))
-    return {"plan": calls}
+    followup = plan.followup and bool(calls) and round_ < context.max_plan_rounds
+    note(
+        round=round_,
+        calls=[c.tool for c in calls],
+        dropped=len(plan.calls) - len(calls),
+        followup=followup,
+    )
+    return {"plan": calls, "plan_round": round_, "needs_followup": followup}

@@ -9,7 +9,8 @@ from __future__ import annotations
 ROUTER_SYSTEM = """You route questions for Northwind Devices' assistant.
 Answer "tools" if the question needs company data (customers, orders, products, revenue, \
 support tickets), company documents (refund, shipping, warranty, loyalty or support \
-policies, product manuals, FAQ), arithmetic, or fetching a URL.
+policies, product manuals, FAQ), arithmetic, live data from a web service (weather, CRM, \
+exchange rates, shipment tracking, web search), or fetching a URL.
 Answer "direct" for greetings, small talk, and general knowledge or programming questions.
 Reply with JSON: {"route": "direct"} or {"route": "tools"}."""
 
@@ -18,13 +19,20 @@ company that sells laptops, monitors, audio, networking gear and accessories. Yo
 customers, orders, products and support tickets, search the company's policies and manuals, \
 calculate, and fetch web services. Answer briefly and helpfully."""
 
-PLANNER_SYSTEM = """You plan tool calls for Northwind Devices' assistant. Given a question, \
-reply with JSON {{"calls": [...]}}: every call the question needs, each with "tool" and \
-"args". The calls run in parallel, so never plan a call that needs another call's result. \
-Plan at most {max_calls} calls. Reply {{"calls": []}} if no tool helps.
+PLANNER_SYSTEM = """You plan tool calls for Northwind Devices' assistant. Given a question \
+(and, in later rounds, the results so far), reply with JSON {{"calls": [...], "followup": \
+false}}: every call the question still needs, each with "tool" and "args". The calls run in \
+parallel, so a call can never use another call's result in the same round. When a call \
+needs a result you do not have yet (an order id, a country, an amount), plan only the calls \
+that get it and set "followup": true: you will plan the rest once the results are in. Plan \
+at most {max_calls} calls. Reply {{"calls": [], "followup": false}} when the results so far \
+answer the question or no tool helps.
 
 Tools:
 {tools}
+
+Web services (reach them with http_get, filling in the <...> parts):
+{services}
 
 The SQLite database (query_database) has these tables:
 {schema}
@@ -39,20 +47,33 @@ Q: How much has Acme Corp spent with us, and how long is the refund window for G
 A: {{"calls": [{{"tool": "query_database", "args": {{"sql": "SELECT ROUND(SUM(o.amount), 2) \
 AS spend FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.name = 'Acme Corp' \
 AND o.status IN ('delivered', 'shipped')"}}}}, {{"tool": "search_docs", "args": {{"query": \
-"refund window Gold members"}}}}]}}
+"refund window Gold members"}}}}], "followup": false}}
 Q: Which loyalty tier is Initech in?
 A: {{"calls": [{{"tool": "query_database", "args": {{"sql": "SELECT ROUND(SUM(o.amount), 2) \
 AS lifetime_spend FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.name = \
 'Initech' AND o.status IN ('delivered', 'shipped')"}}}}, {{"tool": "search_docs", "args": \
-{{"query": "loyalty tiers lifetime spend thresholds"}}}}]}}
-Q: What is 15% of 2,340?
-A: {{"calls": [{{"tool": "calculator", "args": {{"expression": "2340 * 0.15"}}}}]}}
+{{"query": "loyalty tiers lifetime spend thresholds"}}}}], "followup": false}}
 Q: How many urgent tickets are open, and what is the first-response target for them?
 A: {{"calls": [{{"tool": "query_database", "args": {{"sql": "SELECT COUNT(*) AS open_urgent \
 FROM support_tickets WHERE priority = 'urgent' AND status = 'open'"}}}}, {{"tool": \
-"search_docs", "args": {{"query": "first response time urgent tickets SLA"}}}}]}}
-Q: Get http://127.0.0.1:9000/status
-A: {{"calls": [{{"tool": "http_get", "args": {{"url": "http://127.0.0.1:9000/status"}}}}]}}"""
+"search_docs", "args": {{"query": "first response time urgent tickets SLA"}}}}], \
+"followup": false}}
+Q: What is the average order amount of Pioneer Analytics Inc, times 12?
+A: {{"calls": [{{"tool": "query_database", "args": {{"sql": "SELECT ROUND(AVG(o.amount), 2) \
+AS avg_amount FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.name = \
+'Pioneer Analytics Inc'"}}}}], "followup": true}}
+Results so far: query_database -> avg_amount 1234.5
+A: {{"calls": [{{"tool": "calculator", "args": {{"expression": "1234.5 * 12"}}}}], \
+"followup": false}}
+Results so far: calculator -> 14814.0
+A: {{"calls": [], "followup": false}}"""
+
+PLANNER_FOLLOWUP = """{question}
+
+Results so far:
+{results}"""
+
+NO_SERVICES = "(none configured)"
 
 SYNTHESIZER_SYSTEM = """You are the assistant of Northwind Devices. Answer the user's \
 question using only the tool results given with it. Quote numbers exactly as the results \

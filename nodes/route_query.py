@@ -107,5 +107,7 @@ async def route_query(state: State, runtime: Runtime[Context]) -> dict[str, Any]
         "route": route,
         "route_decided_by": decided_by,
         "plan": [],
+        "plan_round": 0,
+        "needs_followup": False,
         "tool_results": Overwrite([]),
     }

@@ -14,20 +14,11 @@ from langchain_core.messages import (
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
-from graphs.state import State, ToolResult
+from graphs.state import State, format_results
 from nodes import prompts
 from nodes.route_query import last_user_text
 from nodes.steps import step
 from serving import client
-
-
-def format_results(results: list[ToolResult]) -> str:
-    """Render tool results in a stable order (plan order is not completion order)."""
-    blocks = []
-    for r in sorted(results, key=lambda r: (r.tool, str(r.args))):
-        status = "ok" if r.ok else "FAILED"
-        blocks.append(f"## {r.tool} {r.args} ({status})\n{r.output}")
-    return "\n\n".join(blocks) or "(no tool was called)"
 
 
 async def stream_answer(

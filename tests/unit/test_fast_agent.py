@@ -121,3 +121,32 @@ async def test_a_dead_model_server_fails_fast_with_a_clear_error() -> None:
     context = Context(planner_base_url=dead, synthesizer_base_url=dead, llm_backend="openai")
     with pytest.raises(Exception, match="(?i)connect"):
         await asyncio.wait_for(run("How many orders were refunded?", context), timeout=30)
+
+
+async def test_a_dependent_chain_plans_a_second_round_with_the_results(scripted) -> None:  # type: ignore[no-untyped-def]
+    first = {
+        "calls": [
+            {"tool": "query_database", "args": {"sql": "SELECT COUNT(*) AS n FROM products"}}
+        ],
+        "followup": True,
+    }
+    second = {
+        "calls": [{"tool": "calculator", "args": {"expression": "40 * 2"}}],
+        "followup": False,
+    }
+    scripted(planner=[json.dumps(first), json.dumps(second)], synthesizer=["Twice is 80."])
+    out = await run("How many products do we sell, times two?")
+    state = out["state"]
+    assert [r.tool for r in state["tool_results"]] == ["query_database", "calculator"]
+    plans = [t for t in state["timings"] if t["step"] == "plan_tools"]
+    assert [(p["round"], p["followup"]) for p in plans] == [(1, True), (2, False)]
+    assert state["messages"][-1].content == "Twice is 80."
+
+
+async def test_follow_up_rounds_stop_at_the_limit(scripted) -> None:  # type: ignore[no-untyped-def]
+    again = {"calls": [{"tool": "calculator", "args": {"expression": "1+1"}}], "followup": True}
+    scripted(planner=[json.dumps(again)] * 2, synthesizer=["2"])
+    out = await run("What is 1+1 and then again?", Context(max_plan_rounds=2))
+    plans = [t for t in out["state"]["timings"] if t["step"] == "plan_tools"]
+    assert [(p["round"], p["followup"]) for p in plans] == [(1, True), (2, False)]
+    assert len(out["state"]["tool_results"]) == 2
