@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from evals.dataset import NUMBER
+from evals.dataset import fact_found as found
 from evals.services import CAPITAL_OF, ENDPOINTS, WEATHER, answer
 from nodes.prompts import PLANNER_SYSTEM
 from tools.calculator import evaluate
@@ -24,7 +26,6 @@ FORBIDDEN = {
     "how many urgent support tickets are open, and what is the first-response target for "
     "urgent tickets?",
 }
-NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
 
 
 def load() -> list[dict[str, Any]]:
@@ -32,26 +33,6 @@ def load() -> list[dict[str, Any]]:
 
 
 ROWS = load()
-
-
-def normalize(text: str) -> str:
-    """What the answer checker compares: lower case, no "$", no thousands separators."""
-    text = text.lower().replace("$", "").replace("\u2013", "-")
-    return re.sub(r"(?<=\d),(?=\d{3})", "", text)
-
-
-def found(fact: str, text: str) -> bool:
-    """A number matches a number in the text (rounded to the fact's decimals); else substring."""
-    fact, text = normalize(fact), normalize(text)
-    bare = fact.removesuffix("%")
-    if NUMBER.fullmatch(bare) and not (bare != fact and f"{bare}%" not in text):
-        decimals = len(bare.partition(".")[2])
-        for match in NUMBER.finditer(text):
-            value = float(match.group())
-            if value == float(bare) or (decimals and round(value, decimals) == float(bare)):
-                return True
-        return False
-    return fact in text
 
 
 def sources(row: dict[str, Any]) -> dict[str, str]:
