@@ -172,14 +172,18 @@ def progress(done: int, total: int, label: str) -> None:
     print(f"\r[{bar}] {done}/{total} {label:<48}", end="", file=sys.stderr, flush=True)  # noqa: T201
 
 
-async def run_suite(args: argparse.Namespace) -> Path:
-    """Run the chosen graphs over the chosen questions; write results and the report."""
+async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Path:
+    """Run the chosen graphs over the chosen questions; write results and the report.
+
+    `base` is the Context to run with (default: defaults and environment variables);
+    the local services' descriptions are added to it.
+    """
     questions = select(load_dataset(), args.per_group, args.ids)
     out = Path(args.out) / args.backend
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
-        context = replace(Context(), http_services=services.describe())
+        context = replace(base or Context(), http_services=services.describe())
         with (
             simulated_gpu(services.base_url) if args.backend == "simulated" else _no_patch() as slot
         ):
@@ -207,8 +211,8 @@ def _no_patch() -> Iterator[list[Question]]:
     yield []
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments and run the suite."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["embedded", "simulated"], default="embedded")
     parser.add_argument("--graphs", nargs="+", choices=list(GRAPHS), default=list(GRAPHS))
@@ -218,7 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     parser.add_argument("--out", default="evals/results")
-    report = asyncio.run(run_suite(parser.parse_args(argv)))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite and print the report."""
+    report = asyncio.run(run_suite(parse_args(argv)))
     print(report.read_text())  # noqa: T201
     return 0
 
