@@ -19,6 +19,7 @@ from langchain.agents.middleware import (
 )
 from langchain_core.messages import SystemMessage
 
+import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from serving import client
 from tools import TOOLS
@@ -37,6 +38,9 @@ loyalty, payment, privacy and support policies, product manuals, FAQ.
 - calculator: arithmetic on numbers you already have.
 - http_get: GET a URL; only these hosts are allowed: {hosts}. Do not try others.
 
+Web services (reach them with http_get, filling in the <...> parts):
+{services}
+
 Database schema (SQLite):
 {schema}"""
 
@@ -46,7 +50,8 @@ DB_SCHEMA = schema_text()  # read at import: no file I/O inside the async model 
 def system_prompt(context: Context) -> str:
     """Return the system prompt for a run: the tools, the schema and the allowed hosts."""
     hosts = ", ".join(sorted(context.allowed_hosts())) or "(none)"
-    return REACT_SYSTEM.format(hosts=hosts, schema=DB_SCHEMA)
+    services = context.http_services.strip() or "(none configured)"
+    return REACT_SYSTEM.format(hosts=hosts, services=services, schema=DB_SCHEMA)
 
 
 @wrap_model_call
