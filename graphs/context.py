@@ -95,8 +95,8 @@ class Context:
     http_services: str = field(
         default="",
         metadata={
-            "description": "Web services http_get can call, one per line with its URL "
-            "template; shown to the planner."
+            "description": "Web services http_get can call, shown to the planner: one per "
+            "line, as `- name: GET http://host/path?param=<value> -> what it returns`."
         },
     )
 

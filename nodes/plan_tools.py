@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -66,12 +67,23 @@ def planner_system_prompt(max_calls: int, services: str = "") -> str:
     tools = "\n".join(
         f"- {name}({', '.join(tool.args)}): {tool.description}" for name, tool in TOOLS.items()
     )
-    return prompts.PLANNER_SYSTEM.format(
+    prompt = prompts.PLANNER_SYSTEM.format(
         max_calls=max_calls,
         tools=tools,
         services=services.strip() or prompts.NO_SERVICES,
         schema=DB_SCHEMA,
     )
+    return prompt + service_example(services)
+
+
+def service_example(services: str) -> str:
+    """Return a planner example that calls the first listed service (lines `- name: GET url`)."""
+    match = re.search(r"^- (\w+): GET (\S+)", services, re.MULTILINE)
+    if match is None:
+        return ""
+    name, template = match.groups()
+    url = re.sub(r"<[^>]+>", "Oslo", template)
+    return prompts.SERVICE_EXAMPLE.format(name=name, url=url)
 
 
 @step("plan_tools")

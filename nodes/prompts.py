@@ -31,8 +31,10 @@ answer the question or no tool helps.
 Tools:
 {tools}
 
-Web services (reach them with http_get, filling in the <...> parts):
+Web services (call them with http_get: copy a URL below and fill in its <...> parts):
 {services}
+Live data (weather, CRM accounts, exchange rates, shipment tracking, web search results) \
+comes only from these web services, never from search_docs or the database.
 
 The SQLite database (query_database) has these tables:
 {schema}
@@ -67,6 +69,10 @@ A: {{"calls": [{{"tool": "calculator", "args": {{"expression": "1234.5 * 12"}}}}
 "followup": false}}
 Results so far: calculator -> 14814.0
 A: {{"calls": [], "followup": false}}"""
+
+SERVICE_EXAMPLE = """
+Q: What does the {name} service say about Oslo?
+A: {{"calls": [{{"tool": "http_get", "args": {{"url": "{url}"}}}}], "followup": false}}"""
 
 PLANNER_FOLLOWUP = """{question}
 
