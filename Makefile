@@ -14,7 +14,7 @@ WHEELS := $(HOME)/.cache/fast-agent/wheels
 export LANGGRAPH_CLI_NO_ANALYTICS := 1
 export LANGGRAPH_NO_VERSION_CHECK := true
 
-.PHONY: install models up down status demo dev test lint format clean
+.PHONY: install models up down status demo dev eval test lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ demo: up  ## Ask the demo question (or QUESTION="..."): steps and streamed answe
 
 dev: up  ## Serve the graphs with langgraph dev for LangGraph Studio
 	$(BIN)/langgraph dev --no-browser --port $(PORT)
+
+eval: up  ## Run both graphs over the eval dataset; report in evals/results/embedded/
+	$(BIN)/python -m evals.run
 
 test: models  ## Run the whole test suite (integration tests start their own servers)
 	$(BIN)/python -m pytest -ra
