@@ -11,6 +11,9 @@ LLAMA_CPP_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 WHEELS := $(HOME)/.cache/fast-agent/wheels
 
+# With LLM_BASE_URL set, the graphs talk to that server: no local model servers.
+SERVERS := $(if $(LLM_BASE_URL),install,up)
+
 export LANGGRAPH_CLI_NO_ANALYTICS := 1
 export LANGGRAPH_NO_VERSION_CHECK := true
 
@@ -39,13 +42,13 @@ down:  ## Stop the embedded model servers
 status:
 	$(BIN)/python -m serving.llama_cpp status
 
-demo: up  ## Ask the demo question (or QUESTION="..."): steps and streamed answer
+demo: $(SERVERS)  ## Ask the demo question (or QUESTION="..."): steps and streamed answer
 	$(BIN)/python -m graphs.cli $(if $(QUESTION),"$(QUESTION)")
 
-dev: up  ## Serve the graphs with langgraph dev for LangGraph Studio
+dev: $(SERVERS)  ## Serve the graphs with langgraph dev for LangGraph Studio
 	$(BIN)/langgraph dev --no-browser --port $(PORT)
 
-eval: up  ## Run both graphs over the eval dataset; report in evals/results/embedded/
+eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/results/embedded/
 	$(BIN)/python -m evals.run
 
 test: models  ## Run the whole test suite (integration tests start their own servers)

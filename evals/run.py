@@ -183,7 +183,9 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
-        context = replace(base or Context(), http_services=services.describe())
+        context = replace(
+            base or Context(), http_services=services.describe(), http_allowed_hosts="127.0.0.1"
+        )
         with (
             simulated_gpu(services.base_url) if args.backend == "simulated" else _no_patch() as slot
         ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Literal, get_args
 
 from langgraph.runtime import get_runtime
 
@@ -53,7 +53,7 @@ class Context:
         metadata={"description": "OpenAI-compatible base URL of the planner tier."},
     )
     planner_max_tokens: int = field(
-        default=300, metadata={"description": "Max tokens of a tool plan."}
+        default=512, metadata={"description": "Max tokens of a tool plan."}
     )
     synthesizer_model: str = field(
         default="qwen2.5-coder-1.5b",
@@ -89,8 +89,8 @@ class Context:
         },
     )
     http_allowed_hosts: str = field(
-        default="127.0.0.1,localhost",
-        metadata={"description": "Comma-separated hosts that http_get may fetch from."},
+        default="",
+        metadata={"description": "Comma-separated hosts that http_get may fetch from (none: off)."},
     )
     http_services: str = field(
         default="",
@@ -111,6 +111,9 @@ class Context:
                 raw = shared_url
             if raw is not None:
                 setattr(self, f.name, _parse(raw, type(f.default)))
+
+        if self.llm_backend not in get_args(Backend):
+            raise ValueError(f"llm_backend {self.llm_backend!r}: use one of {get_args(Backend)}")
 
     def allowed_hosts(self) -> set[str]:
         """Return the http_get allowlist as a set of lower-case host names."""

@@ -60,7 +60,7 @@ async def use_synthesizer_model(
     handler: Callable[[ModelRequest[Context]], Awaitable[ModelResponse]],
 ) -> ModelResponse:
     """Call the synthesizer tier of the run's Context, with the run's system prompt."""
-    context = request.runtime.context
+    context = request.runtime.context or Context()
     backend = await client.backend_of(context, "synthesizer")
     return await handler(
         request.override(

@@ -10,14 +10,16 @@ from langgraph.runtime import Runtime
 from graphs.context import Context
 from graphs.state import State
 from nodes import prompts
+from nodes.conversation import earlier_turns, stream_answer
 from nodes.steps import step
-from nodes.synthesize_answer import stream_answer
-
-HISTORY = 6  # earlier messages kept for context
 
 
 @step("answer_directly")
 async def answer_directly(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Stream a short answer from the router tier, with the recent conversation."""
-    messages: list[BaseMessage] = [SystemMessage(prompts.DIRECT_SYSTEM), *state.messages[-HISTORY:]]
+    messages: list[BaseMessage] = [
+        SystemMessage(prompts.DIRECT_SYSTEM),
+        *earlier_turns(state),
+        state.messages[-1],
+    ]
     return {"messages": [await stream_answer(runtime.context, "router", messages)]}

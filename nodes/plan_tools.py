@@ -10,12 +10,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from graphs.context import Context
 from graphs.state import State, ToolCall, format_results
 from nodes import prompts
-from nodes.route_query import last_user_text
+from nodes.conversation import earlier_turns, last_user_text
 from nodes.steps import note, step
 from serving import client
 from tools import TOOLS
@@ -108,7 +108,12 @@ async def plan_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         plan_json_schema(limit),
     ).with_config(tags=[TAG_NOSTREAM])
     system = planner_system_prompt(limit, context.http_services)
-    plan = await planner.ainvoke([SystemMessage(system), HumanMessage(query)])
+    messages = [SystemMessage(system), *earlier_turns(state), HumanMessage(query)]
+    try:
+        plan = await planner.ainvoke(messages)
+    except (ValueError, ValidationError) as err:  # cut-off or malformed JSON: answer without
+        note(error=f"unusable plan: {type(err).__name__}: {str(err)[:200]}")
+        plan = Plan()
     calls = plan.calls[:limit]
     followup = plan.followup and bool(calls) and round_ < context.max_plan_rounds
     note(

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from graphs.context import Context
 from graphs.state import Route, State
 from nodes import prompts
+from nodes.conversation import last_user_text
 from nodes.steps import note, step
 from serving import client
 
@@ -77,14 +78,6 @@ class RouteChoice(BaseModel):
     """The small model's routing answer."""
 
     route: Literal["direct", "tools"]
-
-
-def last_user_text(state: State) -> str:
-    """Return the text of the last human message (the query)."""
-    for message in reversed(state.messages):
-        if isinstance(message, HumanMessage):
-            return str(message.text)
-    raise ValueError("the input has no user message: send {'messages': [{'role': 'user', ...}]}")
 
 
 @step("route_query", first=True)

@@ -9,6 +9,7 @@ attaches details to the current step and `emit(...)` sends an event at once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable
@@ -76,6 +77,14 @@ class ModelCallTimer(BaseCallbackHandler):
             call["cached_tokens"] = usage.get("input_token_details", {}).get("cache_read")
         self.details.setdefault("model_calls", []).append(call)
 
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        """Close a failed call, with its error."""
+        call = self.open.pop(run_id, None)
+        if call is not None:
+            call.pop("to_user")
+            call |= {"ms": (time.time() - call["start"]) * 1000, "error": repr(error)}
+            self.details.setdefault("model_calls", []).append(call)
+
 
 _timer: ContextVar[ModelCallTimer | None] = ContextVar("model_call_timer", default=None)
 register_configure_hook(_timer, inheritable=True)  # every callback manager in a step adds it
@@ -103,6 +112,8 @@ def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
     def decorate(node: NodeT) -> NodeT:
         @functools.wraps(node)
         async def timed(state: Any, runtime: Runtime[Context]) -> dict[str, Any]:
+            if runtime.context is None:  # invoked without context=: defaults and env vars
+                runtime = dataclasses.replace(runtime, context=Context())
             details: dict[str, Any] = {}
             _details.set(details)
             _writer.set(runtime.stream_writer)

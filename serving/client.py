@@ -36,8 +36,11 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
+# Chat models are cached with their clients, per loop (a dead loop takes both with it).
+_models: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], ChatOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
 _backends: dict[str, ConcreteBackend] = {}
-_models: dict[tuple[Any, ...], ChatOpenAI] = {}
 
 
 def http_client(base_url: str, timeout: float = 120.0) -> httpx.AsyncClient:
@@ -207,13 +210,13 @@ def chat_model(
     base_url, model, default_max = tier_settings(context, tier)
     tokens = max_tokens or default_max
     text_tool_calls = backend == "llama_cpp"
-    loop = asyncio.get_running_loop()
-    key = (id(loop), base_url, model, tokens, context.llm_timeout_seconds, text_tool_calls)
-    if key not in _models:
-        _models[key] = CompatChatOpenAI(
+    models = _models.setdefault(asyncio.get_running_loop(), {})
+    key = (base_url, model, tokens, context.llm_timeout_seconds, text_tool_calls)
+    if key not in models:
+        models[key] = CompatChatOpenAI(
             model=model,
             base_url=base_url,
-            api_key=_api_key(base_url),  # type: ignore[arg-type]
+            api_key=_api_key(),  # type: ignore[arg-type]
             max_tokens=tokens,  # type: ignore[call-arg]
             temperature=0,
             timeout=context.llm_timeout_seconds,
@@ -222,10 +225,10 @@ def chat_model(
             http_async_client=http_client(base_url, context.llm_timeout_seconds),
             text_tool_calls=text_tool_calls,
         )
-    return _models[key]
+    return models[key]
 
 
-def _api_key(base_url: str) -> str:
+def _api_key() -> str:
     return os.environ.get("OPENAI_API_KEY") or "not-needed"
 
 
@@ -235,19 +238,22 @@ async def backend_of(context: Context, tier: Tier) -> ConcreteBackend:
         return context.llm_backend
     base_url = getattr(context, f"{tier}_base_url")
     if base_url not in _backends:
-        _backends[base_url] = await _detect_backend(base_url)
+        detected = await _detect_backend(base_url)
+        if detected is None:  # no answer (yet): assume a standard server, ask again next time
+            return "openai"
+        _backends[base_url] = detected
     return _backends[base_url]
 
 
-async def _detect_backend(base_url: str) -> ConcreteBackend:
+async def _detect_backend(base_url: str) -> ConcreteBackend | None:
     """Tell llama.cpp, vLLM and others apart by the `owned_by` of the served models."""
     try:
         response = await http_client(base_url).get(
-            f"{base_url}/models", headers={"Authorization": f"Bearer {_api_key(base_url)}"}
+            f"{base_url}/models", headers={"Authorization": f"Bearer {_api_key()}"}, timeout=5.0
         )
         owners = {m.get("owned_by") for m in response.json().get("data", [])}
     except (httpx.HTTPError, ValueError, AttributeError):
-        return "openai"  # the most standard behaviour; errors surface on the real call
+        return None
     if "vllm" in owners:
         return "vllm"
     if "me" in owners or "llamacpp" in owners:  # llama-cpp-python / llama.cpp server

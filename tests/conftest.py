@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -23,12 +22,30 @@ class ScriptedModels:
     def __init__(self, **scripts: list[str]) -> None:
         self.scripts = {tier: list(answers) for tier, answers in scripts.items()}
         self.calls: list[str] = []
+        self.prompts: list[tuple[str, str]] = []  # (tier, every message sent, as text)
 
-    def __call__(self, context: Any, tier: str, *, max_tokens: int | None = None) -> BaseChatModel:
+    def __call__(self, context: Any, tier: str, **kwargs: Any) -> Any:
         self.calls.append(tier)
         if not self.scripts.get(tier):
             raise AssertionError(f"unexpected call to the {tier} model")
-        return GenericFakeChatModel(messages=iter([AIMessage(self.scripts[tier].pop(0))]))
+        model = GenericFakeChatModel(messages=iter([AIMessage(self.scripts[tier].pop(0))]))
+        return model.with_listeners(on_start=lambda run: self.record(tier, run.inputs))
+
+    def record(self, tier: str, inputs: dict[str, Any]) -> None:
+        messages = inputs.get("messages", [[]])[0]
+        self.prompts.append((tier, "\n".join(str(getattr(m, "content", m)) for m in messages)))
+
+
+@pytest.fixture(autouse=True)
+def context_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a developer's own settings (PLANNER_MODEL, LLM_BASE_URL, ...) out of the tests."""
+    from dataclasses import fields
+
+    from graphs.context import Context
+
+    for f in fields(Context):
+        monkeypatch.delenv(f.name.upper(), raising=False)
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ _UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {
 _FUNCTIONS: dict[str, Callable[..., float]] = {
     "abs": abs, "round": round, "min": min, "max": max, "sqrt": math.sqrt,
 }  # fmt: skip
-MAX_EXPONENT = 1000
+MAX_RESULT_BITS = 4096  # a power may not build a bigger number (it would block the loop)
 
 
 def evaluate(expression: str) -> float:
@@ -49,8 +49,9 @@ def _eval(node: ast.expr) -> float:
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
-            raise ValueError(f"exponent {right} is too large")
+        big = abs(left) > 1 and abs(right) * math.log2(abs(left)) > MAX_RESULT_BITS
+        if isinstance(node.op, ast.Pow) and big:
+            raise ValueError(f"{left} ** {right} is too large")
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_eval(node.operand))

@@ -8,7 +8,7 @@ from langchain_core.tools import tool
 from graphs.context import Context, current_context
 from serving.client import http_client
 
-MAX_CHARS = 4000
+MAX_BYTES = 4000
 
 
 class HostNotAllowedError(ValueError):
@@ -30,11 +30,16 @@ async def fetch(url: str, context: Context) -> str:
             f"host {parsed.host!r} is not allowed; allowed: {sorted(context.allowed_hosts())}"
         )
     origin = f"{parsed.scheme}://{parsed.netloc.decode()}"
-    response = await http_client(origin, timeout=context.tool_timeout_seconds).get(url)
-    body = response.text
-    if len(body) > MAX_CHARS:
-        body = body[:MAX_CHARS] + f"... ({len(response.text) - MAX_CHARS} more characters)"
-    return f"HTTP {response.status_code}\n{body}"
+    client = http_client(origin)
+    async with client.stream("GET", url, timeout=context.tool_timeout_seconds) as response:
+        body = b""
+        async for chunk in response.aiter_bytes():  # read no more than we keep
+            body += chunk
+            if len(body) > MAX_BYTES:
+                break
+    text = body[:MAX_BYTES].decode(response.encoding or "utf-8", errors="replace")
+    more = " ... (truncated)" if len(body) > MAX_BYTES else ""
+    return f"HTTP {response.status_code}\n{text}{more}"
 
 
 @tool

@@ -40,3 +40,9 @@ def test_rejects_everything_else_with_a_clear_error(expression: str) -> None:
 
 async def test_tool_returns_text() -> None:
     assert await calculator.ainvoke({"expression": "2340 * 0.15"}) == "351.0"
+
+
+def test_huge_powers_are_refused_before_they_block_the_loop() -> None:
+    with pytest.raises(ValueError, match="too large"):
+        evaluate("((9 ** 999) ** 999) ** 999")
+    assert evaluate("2 ** 0.5") == pytest.approx(1.41421356)

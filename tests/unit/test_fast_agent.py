@@ -68,7 +68,6 @@ async def test_tool_route_fans_out_and_grounds_the_answer(scripted, monkeypatch)
     assert all(r.ok for r in results)
     slow = [r for r in results if r.tool == "slow_service"]
     assert max(r.started_at for r in slow) < min(r.ended_at for r in slow)  # overlapped
-    assert max(r.ended_at for r in slow) - min(r.started_at for r in slow) < 0.6  # not 0.9 s
 
     # Only the synthesizer's tokens stream (the planner's JSON does not), in several chunks.
     assert out["node_of_tokens"] == {"synthesize_answer"}
@@ -150,3 +149,35 @@ async def test_follow_up_rounds_stop_at_the_limit(scripted) -> None:  # type: ig
     plans = [t for t in out["state"]["timings"] if t["step"] == "plan_tools"]
     assert [(p["round"], p["followup"]) for p in plans] == [(1, True), (2, False)]
     assert len(out["state"]["tool_results"]) == 2
+
+
+async def test_a_run_without_context_uses_the_defaults(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted(router=["Hello!"])
+    state = await graph.ainvoke({"messages": [{"role": "user", "content": "Hi! Who are you?"}]})
+    assert state["messages"][-1].content == "Hello!"
+
+
+async def test_an_unusable_plan_still_gets_an_answer(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted(planner=['{"calls": [{"tool": "query_da'], synthesizer=["I could not find that."])
+    out = await run("How many orders were refunded in 2025?")
+    [plan] = [t for t in out["state"]["timings"] if t["step"] == "plan_tools"]
+    assert "unusable plan" in plan["error"]
+    assert out["state"]["messages"][-1].content == "I could not find that."
+
+
+async def test_a_follow_up_question_sees_the_earlier_turn(scripted) -> None:  # type: ignore[no-untyped-def]
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    no_calls = '{"calls": [], "followup": false}'
+    models = scripted(planner=[no_calls] * 2, synthesizer=["Acme Corp placed 3.", "Globex: 5."])
+    saver_graph = graph.builder.compile(checkpointer=InMemorySaver())  # type: ignore[attr-defined]
+    config = {"configurable": {"thread_id": "follow-up"}}
+    for question in ("How many orders did Acme Corp place?", "And how many did Globex place?"):
+        await saver_graph.ainvoke(
+            {"messages": [{"role": "user", "content": question}]},
+            config,  # type: ignore[arg-type]
+            context=Context(),
+        )
+    second_planner, second_answer = [p for tier, p in models.prompts][2:]
+    for prompt in (second_planner, second_answer):
+        assert "Acme Corp placed 3." in prompt and "How many orders did Acme Corp" in prompt

@@ -43,5 +43,15 @@ async def test_refuses_other_schemes() -> None:
         await fetch("file:///etc/passwd", Context())
 
 
-async def test_tool_outside_a_graph_uses_the_default_allowlist(server_url: str) -> None:
+async def test_tool_outside_a_graph_uses_the_environment(
+    server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(HostNotAllowedError):  # by default http_get may fetch nothing
+        await http_get.ainvoke({"url": f"{server_url}/x"})
+    monkeypatch.setenv("HTTP_ALLOWED_HOSTS", "127.0.0.1")
     assert "hello from /x" in await http_get.ainvoke({"url": f"{server_url}/x"})
+
+
+async def test_long_bodies_are_cut(server_url: str) -> None:
+    text = await fetch(f"{server_url}/{'y' * 5000}", Context(http_allowed_hosts="127.0.0.1"))
+    assert text.endswith("(truncated)") and len(text) < 4100

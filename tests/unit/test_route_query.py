@@ -5,7 +5,8 @@ from langchain_core.messages import HumanMessage
 
 from graphs.context import Context
 from graphs.state import State
-from nodes.route_query import CLASSIFIER, features, last_user_text, route_query
+from nodes.conversation import last_user_text
+from nodes.route_query import CLASSIFIER, features, route_query
 
 
 class FakeRuntime:
