@@ -5,6 +5,11 @@
     python -m evals.run --per-group 2        # a smoke slice
 
 Any other OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...).
+
+With a LangSmith API key set (or --langsmith), each graph runs as a LangSmith experiment
+(`evals.experiment`) instead of the local loop: the same runs through `run_one`, scored by
+the same evaluators, with the config as the experiment's metadata; the local results and
+report are written from those runs as well. --no-langsmith keeps a keyed run local.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from evals.dataset import GROUPS, Question, load_dataset, missing_facts
+from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.recorder import RunRecorder, union_seconds
 from evals.report import write_report
 from evals.services import PROFILES, ExternalServices
@@ -179,32 +185,56 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
     the local services' descriptions are added to it.
     """
     questions = select(load_dataset(), args.per_group, args.ids)
+    try:
+        use_langsmith = langsmith_wanted(args.langsmith)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     out = Path(args.out) / args.backend
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
+    experiments: list[str] = []
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
         context = replace(
             base or Context(), http_services=services.describe(), http_allowed_hosts="127.0.0.1"
         )
+        config: dict[str, Any] = {
+            "backend": args.backend,
+            "profile": args.profile,
+            "latency_ms": {k: asdict(v) for k, v in PROFILES.items() if k == args.profile},
+            "context": asdict(replace(context, http_services="(local services)")),
+            "questions": len(questions),
+        }
         with (
             simulated_gpu(services.base_url) if args.backend == "simulated" else _no_patch() as slot
         ):
-            runs = [(q, g) for q in questions for g in args.graphs]
-            for i, (question, name) in enumerate(runs):
-                progress(i, len(runs), f"{name} {question.id}")
-                slot[:] = [question]
-                rows.append(await run_one(name, question, context, args.timeout))
-            progress(len(runs), len(runs), "done")
+            if use_langsmith:  # one experiment per graph; LangSmith shows its own progress
+                for name in args.graphs:
+                    experiment = await run_experiment(
+                        name,
+                        questions,
+                        context,
+                        timeout=args.timeout,
+                        metadata=config,
+                        slot=slot,
+                        dataset_name=args.langsmith_dataset,
+                    )
+                    rows += experiment.rows
+                    experiments.append(experiment.name)
+            else:
+                runs = [(q, g) for q in questions for g in args.graphs]
+                for i, (question, name) in enumerate(runs):
+                    progress(i, len(runs), f"{name} {question.id}")
+                    slot[:] = [question]
+                    rows.append(await run_one(name, question, context, args.timeout))
+                progress(len(runs), len(runs), "done")
     print(file=sys.stderr)  # noqa: T201
+    by_id = {q.id: q for q in questions}
+    for row in rows:  # the scores LangSmith gives (or would give) each run
+        row["scores"] = evaluate_row(row, by_id[row["id"]])
     with (out / "results.jsonl").open("w") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
-    config = {
-        "backend": args.backend,
-        "profile": args.profile,
-        "latency_ms": {k: asdict(v) for k, v in PROFILES.items() if k == args.profile},
-        "context": asdict(replace(context, http_services="(local services)")),
-        "questions": len(questions),
-    }
+    if experiments:
+        config["langsmith_experiments"] = experiments
     return write_report(rows, config, out)
 
 
@@ -224,6 +254,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     parser.add_argument("--out", default="evals/results")
+    parser.add_argument(
+        "--langsmith",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run each graph as a LangSmith experiment (default: when LANGSMITH_API_KEY is set)",
+    )
+    parser.add_argument("--langsmith-dataset", default=DATASET_NAME, help="LangSmith dataset")
     return parser.parse_args(argv)
 
 
