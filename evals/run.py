@@ -221,7 +221,9 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
                     rows += experiment.rows
                     experiments.append(experiment.name)
             else:
-                runs = [(q, g) for q in questions for g in args.graphs]
+                # One graph after the other: interleaved on one server, each would evict the
+                # other's warm prompt prefix and both would look slower than they are.
+                runs = [(q, g) for g in args.graphs for q in questions]
                 for i, (question, name) in enumerate(runs):
                     progress(i, len(runs), f"{name} {question.id}")
                     slot[:] = [question]
