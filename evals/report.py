@@ -95,6 +95,27 @@ def steps_table(rows: list[Row], graphs: list[str]) -> list[str]:
     return lines
 
 
+def per_step_table(rows: list[Row], graphs: list[str]) -> list[str]:
+    """Return each step's p50 and p95 per graph: model calls by node, and tool calls."""
+    lines = [
+        "| graph | step | calls | p50 | p95 | share of all time |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in graphs:
+        spans: dict[str, list[float]] = {}
+        for r in _of(rows, g):
+            for bar in r["waterfall"]:
+                label = f"{bar['kind']}: {bar['label']}"
+                spans.setdefault(label, []).append((bar["end"] - bar["start"]) * 1000)
+        total = sum(r["e2e_ms"] for r in _of(rows, g)) or 1.0
+        for label, ms in sorted(spans.items(), key=lambda kv: -sum(kv[1])):
+            lines.append(
+                f"| {g} | {label} | {len(ms)} | {fmt(pct(ms, 50), ' ms')} "
+                f"| {fmt(pct(ms, 95), ' ms')} | {fmt(100 * sum(ms) / total, ' %')} |"
+            )
+    return lines
+
+
 def router_table(rows: list[Row]) -> list[str]:
     """Return routing accuracy and decision time, per deciding path."""
     routed = [r for r in rows if "route" in r]
@@ -173,6 +194,7 @@ def write_report(rows: list[Row], config: dict[str, Any], out: Path) -> Path:
     lines = [f"# Eval report: {title}", "", f"Config: `{json.dumps(config, default=str)}`", ""]
     lines += ["## End-to-end latency", "", *latency_table(rows, graphs), ""]
     lines += ["## Where the time goes", "", *steps_table(rows, graphs), ""]
+    lines += ["## Per step", "", *per_step_table(rows, graphs), ""]
     if router := router_table(_of(rows, "fast_agent")):
         lines += ["## Router (fast_agent)", "", *router, ""]
     if goals := targets(rows, graphs):
