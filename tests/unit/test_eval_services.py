@@ -106,13 +106,18 @@ async def test_concurrent_requests_overlap() -> None:
     )
     paths = ["/weather?city=Paris", "/crm/account?name=Initech", "/fx?base=USD&quote=GBP",
              "/shipping/track?order_id=7"]  # fmt: skip
+
+    async def timed_get(client: httpx.AsyncClient, path: str) -> tuple[int, float, float]:
+        start = time.perf_counter()
+        response = await client.get(path)
+        return response.status_code, start, time.perf_counter()
+
     with ExternalServices(profile) as running:
         async with httpx.AsyncClient(base_url=running.base_url, timeout=5) as client:
-            start = time.perf_counter()
-            responses = await asyncio.gather(*(client.get(path) for path in paths))
-            elapsed = time.perf_counter() - start
-    assert [r.status_code for r in responses] == [200] * 4
-    assert 0.3 <= elapsed < 0.9  # the sum of the four latencies is at least 1.3 s
+            results = await asyncio.gather(*(timed_get(client, path) for path in paths))
+    assert [status for status, _, _ in results] == [200] * 4
+    assert all(end - start >= 0.3 for _, start, end in results)  # each waited its latency
+    assert max(start for _, start, _ in results) < min(end for _, _, end in results)  # at once
 
 
 def test_latency_profiles_and_seed() -> None:

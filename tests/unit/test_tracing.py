@@ -225,7 +225,7 @@ def test_an_unreachable_langsmith_neither_slows_the_run_nor_holds_the_exit(endpo
         url = closed_port() if endpoint == "closed port" else silent_url
         report = run_once(langsmith_env(url), [CALCULATOR], flush=False)
     assert report["route"] == "tools" and report["tracing"] is True
-    assert report["run_seconds"] < 2.0  # the run never waits for LangSmith
+    assert report["run_seconds"] < 5.0  # the run never waits for LangSmith (a send takes 10 s+)
     assert report["elapsed"] < EXIT_BOUND_SECONDS  # ~1 s to start + at most the exit flush (3 s)
 
 
