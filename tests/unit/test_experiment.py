@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from evals.experiment import (
 from evals.run import parse_args, run_suite, simulated_gpu
 from evals.services import ExternalServices
 from graphs.context import Context
+from tests.json_http import JSONHandler
 
 KEYS = {"correct", "e2e_ms", "first_token_ms", "route_ok"}
 TENANT = "00000000-0000-0000-0000-000000000001"
@@ -142,7 +143,7 @@ class FakeLangSmith(ThreadingHTTPServer):
             run[field] = value
 
 
-class FakeHandler(BaseHTTPRequestHandler):
+class FakeHandler(JSONHandler):
     server: FakeLangSmith
 
     def handle_one(self, method: str) -> None:
@@ -246,17 +247,6 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:
         self.handle_one("PATCH")
-
-    def reply(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from langsmith.utils import tracing_is_enabled
 from graphs.fast_agent import graph  # noqa: F401  # imported as the other tests import it
 from serving import tracing
 from serving.tracing import configure_tracing, tracing_wanted
+from tests.json_http import JSONHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How many customers are in the database, and what is 6 times 7?"
@@ -119,7 +120,7 @@ class Recorder(ThreadingHTTPServer):
                 run[field] = value
 
 
-class RecorderHandler(BaseHTTPRequestHandler):
+class RecorderHandler(JSONHandler):
     server: Recorder
 
     def do_GET(self) -> None:
@@ -150,17 +151,6 @@ class RecorderHandler(BaseHTTPRequestHandler):
             self.reply(404, {"detail": "not found"})
             return
         self.reply(200, {})
-
-    def reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
