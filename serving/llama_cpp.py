@@ -88,10 +88,19 @@ class LlamaServer:
         """Launch the process; raise ServerError at once if the port is taken."""
         if not port_is_free(self.port, self.host):
             raise ServerError(f"port {self.port} is taken: stop what uses it or pick another")
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=detach
-        )
+        command = self.command()
+        if self.log_path is None:
+            self.process = subprocess.Popen(
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                start_new_session=detach,
+            )
+            return
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the file
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detach
+            )
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         """Block until the server lists its model; raise ServerError if it dies or times out."""
