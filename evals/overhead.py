@@ -113,12 +113,8 @@ def fakes(tools: int, latency_ms: float) -> Iterator[None]:
     def chat_model(context: Context, tier: str, **_: Any) -> BaseChatModel:
         return models[tier]  # KeyError for the router: the classifier must decide
 
-    async def backend_of(context: Context, tier: str) -> str:
-        return "openai"
-
     with (
-        mock.patch.object(client, "chat_model", chat_model),
-        mock.patch.object(client, "backend_of", backend_of),
+        client.override_models(chat_model),
         mock.patch.dict(TOOLS, {fixed_latency_service.name: fixed_latency_service}),
         tracing_context(enabled=False),  # LangSmith tracing, if on, is a cost of its own
     ):

@@ -148,17 +148,8 @@ def simulated_gpu(services_url: str) -> Iterator[list[Question]]:
     def factory(context: Context, tier: str, **kwargs: Any) -> SimulatedGPUChatModel:
         return SimulatedGPUChatModel(oracle=Oracle(current[0], services_url), tier=tier)
 
-    async def backend(context: Context, tier: str) -> str:
-        return "vllm"
-
-    saved = {"chat_model": client.chat_model, "backend_of": client.backend_of}
-    for name, fake in (("chat_model", factory), ("backend_of", backend)):
-        setattr(client, name, fake)  # the nodes call them through the module
-    try:
+    with client.override_models(factory, backend="vllm"):
         yield current
-    finally:
-        for name, real in saved.items():
-            setattr(client, name, real)
 
 
 def select(questions: list[Question], per_group: int | None, ids: list[str]) -> list[Question]:

@@ -13,7 +13,8 @@ import os
 import re
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -287,3 +288,25 @@ def structured_model(
         return schema.model_validate(json.loads(str(message.content)))
 
     return bound | RunnableLambda(parse)
+
+
+@contextmanager
+def override_models(
+    factory: Callable[..., BaseChatModel], backend: ConcreteBackend = "openai"
+) -> Iterator[None]:
+    """Answer every tier's model calls with `factory(context, tier, **kwargs)` for a while.
+
+    For evals and benchmarks (simulated or fake models); the nodes look `chat_model`
+    and `backend_of` up through this module, so swapping them here reaches every node.
+    """
+
+    async def fixed_backend(context: Context, tier: Tier) -> ConcreteBackend:
+        return backend
+
+    names = globals()
+    saved = {"chat_model": chat_model, "backend_of": backend_of}
+    names |= {"chat_model": factory, "backend_of": fixed_backend}
+    try:
+        yield
+    finally:
+        names |= saved

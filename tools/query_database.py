@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from functools import cache
 from pathlib import Path
 
 from langchain_core.tools import tool
@@ -50,6 +51,7 @@ async def query_database(sql: str) -> str:
     return await asyncio.to_thread(run_query, sql)
 
 
+@cache
 def schema_text(db_path: Path = DB_PATH) -> str:
     """Return the database's CREATE TABLE statements (for the planner's prompt)."""
     uri = f"file:{db_path}?mode=ro"
