@@ -12,7 +12,7 @@ support tickets), company documents (refund, shipping, warranty, loyalty or supp
 policies, product manuals, FAQ), arithmetic, live data from a web service (weather, CRM, \
 exchange rates, shipment tracking, web search), or fetching a URL.
 Answer "direct" for greetings, small talk, and general knowledge or programming questions.
-Reply with JSON: {"route": "direct"} or {"route": "tools"}."""
+Reply with one word: direct or tools."""
 
 DIRECT_SYSTEM = """You are Northwind Assistant, the AI assistant of Northwind Devices, a \
 company that sells laptops, monitors, audio, networking gear and accessories. You can look up \

@@ -2,7 +2,8 @@
 
 A naive Bayes classifier trained at import on `route_examples.tsv` decides in
 well under a millisecond when it is confident; otherwise the small model picks,
-with its output constrained to the two routes.
+with its output constrained to the two routes (vLLM: a `choice`
+constraint, one token or two).
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, cast, get_args
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
-from pydantic import BaseModel
 
 from graphs.context import Context
 from graphs.state import Route, State
@@ -74,12 +74,6 @@ def load_examples(path: Path = EXAMPLES_PATH) -> list[tuple[Route, str]]:
 CLASSIFIER = RouteClassifier(load_examples())
 
 
-class RouteChoice(BaseModel):
-    """The small model's routing answer."""
-
-    route: Literal["direct", "tools"]
-
-
 @step("route_query", first=True)
 async def route_query(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Decide between a direct answer and tools; record which path decided."""
@@ -90,11 +84,11 @@ async def route_query(state: State, runtime: Runtime[Context]) -> dict[str, Any]
     if confidence < context.router_confidence:
         model = client.chat_model(context, "router", max_tokens=16)
         backend = await client.backend_of(context, "router")
-        router = client.structured_model(
-            model, RouteChoice, backend, RouteChoice.model_json_schema()
-        ).with_config(tags=[TAG_NOSTREAM])
-        choice = await router.ainvoke([SystemMessage(prompts.ROUTER_SYSTEM), HumanMessage(query)])
-        route, decided_by = choice.route, "model"
+        router = client.choice_model(model, list(get_args(Route)), backend)
+        answer = await router.with_config(tags=[TAG_NOSTREAM]).ainvoke(
+            [SystemMessage(prompts.ROUTER_SYSTEM), HumanMessage(query)]
+        )
+        route, decided_by = cast(Route, answer), "model"
     note(route=route, decided_by=decided_by, confidence=round(confidence, 3))
     return {
         "route": route,

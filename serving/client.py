@@ -262,6 +262,19 @@ async def _detect_backend(base_url: str) -> ConcreteBackend | None:
     return "openai"
 
 
+def response_format(
+    backend: ConcreteBackend, name: str, json_schema: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the `response_format` that makes a backend's decoder enforce a JSON schema.
+
+    llama.cpp takes `{"type": "json_object", "schema": ...}` (its `json_schema` type
+    answers HTTP 500); vLLM and OpenAI take `json_schema`.
+    """
+    if backend == "llama_cpp":
+        return {"type": "json_object", "schema": json_schema}
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}}
+
+
 def structured_model(
     model: BaseChatModel,
     schema: type[SchemaT],
@@ -271,23 +284,49 @@ def structured_model(
     """Return a runnable that answers with an instance of `schema`, constrained by the server.
 
     `json_schema` is what the server's decoder enforces (it may be stricter than
-    the pydantic schema, e.g. per-tool argument shapes). llama.cpp enforces it
-    through `response_format={"type": "json_object", "schema": ...}` (its
-    `json_schema` type answers HTTP 500); vLLM and OpenAI take `json_schema`.
+    the pydantic schema, e.g. per-tool argument shapes).
     """
-    if backend == "llama_cpp":
-        response_format: dict[str, Any] = {"type": "json_object", "schema": json_schema}
-    else:
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": json_schema},
-        }
-    bound = model.bind(response_format=response_format)
+    bound = model.bind(response_format=response_format(backend, schema.__name__, json_schema))
 
     def parse(message: BaseMessage) -> SchemaT:
         return schema.model_validate(json.loads(str(message.content)))
 
     return bound | RunnableLambda(parse)
+
+
+def choice_model(
+    model: BaseChatModel, choices: list[str], backend: ConcreteBackend
+) -> Runnable[LanguageModelInput, str]:
+    """Return a runnable that answers with exactly one of `choices`.
+
+    vLLM constrains the output to the choices themselves (`structured_outputs`
+    `choice`): one or two tokens. Other servers get a JSON object `{"choice": ...}`
+    whose value the schema limits to the choices.
+    """
+    if backend == "vllm":
+        bound = model.bind(extra_body={"structured_outputs": {"choice": choices}})
+
+        def parse(message: BaseMessage) -> str:
+            return str(message.content).strip()
+
+    else:
+        schema = {
+            "type": "object",
+            "properties": {"choice": {"type": "string", "enum": choices}},
+            "required": ["choice"],
+        }
+        bound = model.bind(response_format=response_format(backend, "Choice", schema))
+
+        def parse(message: BaseMessage) -> str:
+            return str(json.loads(str(message.content))["choice"])
+
+    def checked(message: BaseMessage) -> str:
+        answer = parse(message)
+        if answer not in choices:
+            raise ValueError(f"the model answered {answer!r}, not one of {choices}")
+        return answer
+
+    return bound | RunnableLambda(checked)
 
 
 @contextmanager

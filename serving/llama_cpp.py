@@ -10,49 +10,28 @@ models with `--config_file` keeps only one loaded and reloads on every switch.)
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphs.context import Context
 from serving.models import LARGE, SMALL, ModelError, ModelSpec, model_path, models_dir
+from serving.process import (
+    ModelServer,
+    ServerError,
+    kill_pid_file,
+    served_models,
+    serves,
+    write_pid,
+)
 
 TIER_MODELS = {"router": SMALL, "planner": LARGE, "synthesizer": LARGE}
 
 
-class ServerError(RuntimeError):
-    """A model server could not be started or did not become ready."""
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Return True when nothing listens on host:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex((host, port)) != 0
-
-
-def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def served_models(base_url: str, timeout: float = 2.0) -> list[str]:
-    """Return the model ids an OpenAI-compatible server lists, or raise OSError."""
-    with urllib.request.urlopen(f"{base_url}/models", timeout=timeout) as response:
-        return [m["id"] for m in json.load(response)["data"]]
-
-
 @dataclass
-class LlamaServer:
+class LlamaServer(ModelServer):
     """One `llama_cpp.server` process serving one model under its alias."""
 
     spec: ModelSpec
@@ -62,11 +41,12 @@ class LlamaServer:
     n_threads: int = 2
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    ready_timeout: float = 120.0
 
     @property
-    def base_url(self) -> str:
-        """Return the OpenAI-compatible base URL of this server."""
-        return f"http://{self.host}:{self.port}/v1"
+    def alias(self) -> str:  # type: ignore[override]
+        """Return the name the server lists its model under."""
+        return self.spec.alias
 
     def command(self) -> list[str]:
         """Return the command line that serves the model."""
@@ -83,54 +63,6 @@ class LlamaServer:
             "--n_threads", str(self.n_threads),
             "--interrupt_requests", "False",  # True silently empties concurrent streams
         ]  # fmt: skip
-
-    def start(self, *, detach: bool = False) -> None:
-        """Launch the process; raise ServerError at once if the port is taken."""
-        if not port_is_free(self.port, self.host):
-            raise ServerError(f"port {self.port} is taken: stop what uses it or pick another")
-        command = self.command()
-        if self.log_path is None:
-            self.process = subprocess.Popen(
-                command,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-                start_new_session=detach,
-            )
-            return
-        with self.log_path.open("ab") as log:  # the child keeps its own copy of the file
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detach
-            )
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until the server lists its model; raise ServerError if it dies or times out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                hint = f" (log: {self.log_path})" if self.log_path else ""
-                raise ServerError(
-                    f"{self.spec.alias} server exited with {self.process.returncode}{hint}"
-                )
-            try:
-                if self.spec.alias in served_models(self.base_url, timeout=1.0):
-                    return
-            except (OSError, ValueError, KeyError):
-                pass
-            time.sleep(0.2)
-        raise ServerError(
-            f"{self.spec.alias} server on port {self.port} not ready in {timeout:.0f} s"
-        )
-
-    def stop(self) -> None:
-        """Terminate the process and wait for it."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def embedded_servers(context: Context | None = None) -> dict[str, LlamaServer]:
@@ -153,17 +85,13 @@ def up(context: Context | None = None) -> dict[str, LlamaServer]:
     """Start a detached server per tier unless one already answers; wait until all are ready."""
     servers = embedded_servers(context)
     for tier, server in servers.items():
-        try:
-            if server.spec.alias in served_models(server.base_url, timeout=1.0):
-                continue  # already up
-        except (OSError, ValueError, KeyError):
-            pass
+        if serves(server.base_url, server.alias):
+            continue  # already up
         pid_file = _pid_file(tier)
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         server.log_path = pid_file.with_suffix(".log")
         server.start(detach=True)
-        assert server.process is not None
-        pid_file.write_text(str(server.process.pid))
+        write_pid(pid_file, server.process)
     for server in servers.values():
         server.wait_ready()
     return servers
@@ -171,18 +99,7 @@ def up(context: Context | None = None) -> dict[str, LlamaServer]:
 
 def down() -> list[str]:
     """Stop the detached servers that `up` started; return the tiers stopped."""
-    stopped = []
-    for tier in TIER_MODELS:
-        pid_file = _pid_file(tier)
-        if not pid_file.exists():
-            continue
-        try:
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
-            stopped.append(tier)
-        except (ProcessLookupError, ValueError):
-            pass
-        pid_file.unlink()
-    return stopped
+    return [tier for tier in TIER_MODELS if kill_pid_file(_pid_file(tier))]
 
 
 def main(argv: list[str] | None = None) -> int:

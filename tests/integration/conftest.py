@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from graphs.context import Context
-from serving.llama_cpp import TIER_MODELS, LlamaServer, free_port
+from serving.llama_cpp import TIER_MODELS, LlamaServer
 from serving.models import model_path
+from serving.process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from serving.llama_cpp import LlamaServer, ServerError, free_port
+from serving.llama_cpp import LlamaServer
 from serving.models import LARGE, SMALL, ModelError, ModelSpec, verify
+from serving.process import ServerError, free_port
 
 
 def spec_for(data: bytes) -> ModelSpec:

@@ -49,7 +49,7 @@ async def test_confident_queries_make_no_model_call(scripted) -> None:  # type: 
 
 
 async def test_unclear_queries_ask_the_small_model(scripted) -> None:  # type: ignore[no-untyped-def]
-    models = scripted(router=[json.dumps({"route": "tools"})])
+    models = scripted(router=[json.dumps({"choice": "tools"})])
     runtime = FakeRuntime(Context(router_confidence=1.01))  # nothing is confident enough
     update = await route_query(State(messages=[HumanMessage("hmm")]), runtime)  # type: ignore[arg-type]
     assert (update["route"], update["route_decided_by"]) == ("tools", "model")
