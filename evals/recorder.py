@@ -43,6 +43,7 @@ class RunRecorder(BaseCallbackHandler):
         if call is not None and token:
             call["chunks"] += 1
             call.setdefault("first_token", self._now())
+            call["last_token"] = self._now()
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         """Close a model call with its usage."""
@@ -80,6 +81,17 @@ class RunRecorder(BaseCallbackHandler):
     def model_calls(self) -> list[dict[str, Any]]:
         """Return the finished model calls, by start time."""
         return sorted((c for c in self.models.values() if "end" in c), key=lambda c: c["start"])
+
+    def stream_stats(self) -> tuple[list[float], list[float]]:
+        """Return each streamed call's time to first token and mean inter-token gap (seconds)."""
+        calls = [c for c in self.model_calls() if "first_token" in c]
+        ttfts = [c["first_token"] - c["start"] for c in calls]
+        gaps = [
+            (c["last_token"] - c["first_token"]) / (c["chunks"] - 1)
+            for c in calls
+            if c["chunks"] > 1
+        ]
+        return ttfts, gaps
 
     def tool_calls(self) -> list[dict[str, Any]]:
         """Return the finished tool calls, by start time."""

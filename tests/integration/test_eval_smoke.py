@@ -1,4 +1,4 @@
-"""A smoke slice of the eval suite on the embedded servers, so the suite cannot rot."""
+"""A smoke slice of the eval suite on real servers, so the suite cannot rot."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from evals.run import parse_args, run_suite
 from graphs.context import Context
 
 
-async def test_one_question_per_group_on_both_graphs(
-    embedded_context: Context, tmp_path: Path
-) -> None:
-    args = parse_args(["--per-group", "1", "--profile", "fast", "--timeout", "240"])
+async def test_one_question_per_group_on_both_graphs(llm_context: Context, tmp_path: Path) -> None:
+    args = parse_args(
+        ["--per-group", "1", "--profile", "fast", "--timeout", "240", "--label", "smoke"]
+    )
     args.out = str(tmp_path)
-    report = await run_suite(args, base=embedded_context)
+    report = await run_suite(args, base=llm_context)
 
-    rows = [json.loads(line) for line in (tmp_path / "embedded" / "results.jsonl").open()]
+    rows = [json.loads(line) for line in (tmp_path / "smoke" / "results.jsonl").open()]
     assert len(rows) == 8 and {r["graph"] for r in rows} == {"fast_agent", "react_agent"}
     assert all(r["error"] is None for r in rows), [r["error"] for r in rows]
     fast = [r for r in rows if r["graph"] == "fast_agent"]
@@ -24,4 +24,4 @@ async def test_one_question_per_group_on_both_graphs(
     assert all(r["first_event_ms"] is not None and "route" in r for r in fast)
     assert any(r["tool_calls"] for r in fast)
     text = report.read_text()
-    assert "| overall |" in text and "embedded backend" in text
+    assert "| overall |" in text and "smoke backend" in text

@@ -28,11 +28,11 @@ async def run(question: str, context: Context) -> dict[str, Any]:
 
 
 async def test_baseline_queries_the_database_and_answers_with_the_count(
-    embedded_context: Context,
+    llm_context: Context,
 ) -> None:
     count = run_query("SELECT COUNT(*) FROM customers WHERE country = 'DE'").splitlines()[1]
 
-    out = await run("How many customers do we have in Germany?", embedded_context)
+    out = await run("How many customers do we have in Germany?", llm_context)
     messages = out["state"]["messages"]
 
     calls = [c for m in messages if isinstance(m, AIMessage) for c in m.tool_calls]
