@@ -80,12 +80,12 @@ tier_cmd() {
 
 print_env() {
   local small_url="http://$PUBLIC_HOST:$SMALL_PORT/v1" large_url="http://$PUBLIC_HOST:$LARGE_PORT/v1"
-  echo "# point the graph at the servers (e.g. prefix to \`make dev\`):"
+  echo "# point the graph here, e.g. prefix to \`make dev\` (LLM_BASE_URL: no local servers):"
   case $1 in
     small) echo "ROUTER_BASE_URL=$small_url ROUTER_MODEL=$SMALL_NAME LLM_BACKEND=vllm" ;;
-    large) echo "PLANNER_BASE_URL=$large_url SYNTHESIZER_BASE_URL=$large_url" \
-      "PLANNER_MODEL=$LARGE_NAME SYNTHESIZER_MODEL=$LARGE_NAME LLM_BACKEND=vllm" ;;
-    both) echo "ROUTER_BASE_URL=$small_url PLANNER_BASE_URL=$large_url" \
+    large) echo "LLM_BASE_URL=$large_url ROUTER_MODEL=$LARGE_NAME PLANNER_MODEL=$LARGE_NAME" \
+      "SYNTHESIZER_MODEL=$LARGE_NAME LLM_BACKEND=vllm" ;;  # all three tiers on this server
+    both) echo "LLM_BASE_URL=$large_url ROUTER_BASE_URL=$small_url PLANNER_BASE_URL=$large_url" \
       "SYNTHESIZER_BASE_URL=$large_url ROUTER_MODEL=$SMALL_NAME PLANNER_MODEL=$LARGE_NAME" \
       "SYNTHESIZER_MODEL=$LARGE_NAME LLM_BACKEND=vllm" ;;
   esac
