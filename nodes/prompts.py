@@ -87,7 +87,9 @@ give them (amounts with their cents, counts as they are). If a tool failed or th
 do not contain the answer, say that you could not find it; never guess. Be brief: a few \
 sentences or a short list."""
 
+# The closing instruction keeps small models from echoing the first result back.
 SYNTHESIZER_USER = """Tool results:
 {results}
 
-Question: {question}"""
+Question: {question}
+Answer it in full sentences, using the tool results."""
