@@ -34,7 +34,7 @@ from langsmith import tracing_context
 from graphs.context import Context
 from graphs.fast_agent import graph
 from graphs.state import InputState
-from nodes.plan_tools import planner_system_prompt
+from nodes import system_prompts
 from serving import client
 from tools import TOOLS
 
@@ -121,7 +121,7 @@ def fakes(tools: int, latency_ms: float) -> Iterator[None]:
         try:
             yield
         finally:
-            planner_system_prompt.cache_clear()  # its cached prompts listed the fake tool
+            system_prompts.clear_caches()  # its cached prompts listed the fake tool
 
 
 async def run_once(mode: str, context: Context) -> tuple[float, dict[str, Any]]:

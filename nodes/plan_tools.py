@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -17,11 +15,9 @@ from graphs.state import State, ToolCall, format_results
 from nodes import prompts
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.steps import note, step
+from nodes.system_prompts import planner_system_prompt
 from serving import client
 from tools import TOOLS
-from tools.query_database import schema_text
-
-DB_SCHEMA = schema_text()  # read at import: no file I/O inside the async node
 
 
 class Plan(BaseModel):
@@ -59,31 +55,6 @@ def plan_json_schema(max_calls: int) -> dict[str, Any]:
         "properties": {"calls": calls, "followup": {"type": "boolean"}},
         "required": ["calls", "followup"],
     }
-
-
-@lru_cache(maxsize=8)
-def planner_system_prompt(max_calls: int, services: str = "") -> str:
-    """Return the planner's system prompt: built once, byte-identical on every call."""
-    tools = "\n".join(
-        f"- {name}({', '.join(tool.args)}): {tool.description}" for name, tool in TOOLS.items()
-    )
-    prompt = prompts.PLANNER_SYSTEM.format(
-        max_calls=max_calls,
-        tools=tools,
-        services=services.strip() or prompts.NO_SERVICES,
-        schema=DB_SCHEMA,
-    )
-    return prompt + service_example(services)
-
-
-def service_example(services: str) -> str:
-    """Return a planner example that calls the first listed service (lines `- name: GET url`)."""
-    match = re.search(r"^- (\w+): GET (\S+)", services, re.MULTILINE)
-    if match is None:
-        return ""
-    name, template = match.groups()
-    url = re.sub(r"<[^>]+>", "Oslo", template)
-    return prompts.SERVICE_EXAMPLE.format(name=name, url=url)
 
 
 @step("plan_tools")

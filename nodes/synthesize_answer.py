@@ -15,6 +15,7 @@ from graphs.state import State, format_results
 from nodes import prompts
 from nodes.conversation import earlier_turns, last_user_text, stream_answer
 from nodes.steps import step
+from nodes.system_prompts import synthesizer_system_prompt
 
 
 @step("synthesize_answer")
@@ -24,7 +25,7 @@ async def synthesize_answer(state: State, runtime: Runtime[Context]) -> dict[str
         results=format_results(state.tool_results), question=last_user_text(state)
     )
     messages = [
-        SystemMessage(prompts.SYNTHESIZER_SYSTEM),
+        SystemMessage(synthesizer_system_prompt(runtime.context.http_services)),
         *earlier_turns(state),
         HumanMessage(user),
     ]

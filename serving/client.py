@@ -133,9 +133,11 @@ class CompatChatOpenAI(ChatOpenAI):
     - It sends `""` rather than `null` as an assistant message's content: llama.cpp's
       server answers HTTP 500 to `content: null` beside tool calls; every server
       accepts `""`, so this applies to all backends.
-    - With `text_tool_calls` (set for llama.cpp, whose server returns no parsed tool
-      calls for `tool_choice="auto"`), tool calls the model wrote as text in a
-      response to a request with tools become real `tool_calls`, and the text goes.
+    - With `text_tool_calls` (set for the open-model servers: llama.cpp returns no
+      parsed tool calls for `tool_choice="auto"`, and vLLM's parser only reads the
+      model's own `<tool_call>` tags, which small models often leave out), tool calls
+      the model wrote as text in a response to a request with tools become real
+      `tool_calls`, and the text goes.
     """
 
     text_tool_calls: bool = False
@@ -206,11 +208,11 @@ def chat_model(
     """Return the (cached) chat model of a tier, on the tier's pooled HTTP client.
 
     Pass the tier's `backend` (from `backend_of`) when the model will call tools:
-    on llama.cpp the model then reads tool calls written as text.
+    on llama.cpp and vLLM the model then also reads tool calls written as text.
     """
     base_url, model, default_max = tier_settings(context, tier)
     tokens = max_tokens or default_max
-    text_tool_calls = backend == "llama_cpp"
+    text_tool_calls = backend in ("llama_cpp", "vllm")
     models = _models.setdefault(asyncio.get_running_loop(), {})
     key = (base_url, model, tokens, context.llm_timeout_seconds, text_tool_calls)
     if key not in models:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -92,8 +93,7 @@ def convert(spec: ModelSpec = MODEL) -> Path:
     partial = out.with_name(out.name + ".partial")
     print(f"converting {gguf.name} to bf16 safetensors (about 40 s)", flush=True)  # noqa: T201
     _run([str(install()), str(CONVERTER), str(gguf), str(partial)], "converting the model")
-    if out.exists():
-        subprocess.run(["rm", "-rf", str(out)], check=True)
+    shutil.rmtree(out, ignore_errors=True)  # a stale or half-written conversion
     partial.replace(out)
     stamp.write_text(spec.sha256)
     return out

@@ -272,12 +272,13 @@ async def test_text_is_left_alone_without_tools_or_off_llama_cpp() -> None:
         assert answer.content == TEXT_CALL and not answer.tool_calls
 
 
-async def test_chat_model_reads_text_tool_calls_only_on_llama_cpp() -> None:
+async def test_chat_model_reads_text_tool_calls_only_on_open_model_servers() -> None:
     context = Context()
-    llama = client.chat_model(context, "synthesizer", backend="llama_cpp")
-    assert isinstance(llama, client.CompatChatOpenAI) and llama.text_tool_calls
-    vllm = client.chat_model(context, "synthesizer", backend="vllm")
-    assert isinstance(vllm, client.CompatChatOpenAI) and not vllm.text_tool_calls
+    for backend in ("llama_cpp", "vllm"):
+        model = client.chat_model(context, "synthesizer", backend=backend)  # type: ignore[arg-type]
+        assert isinstance(model, client.CompatChatOpenAI) and model.text_tool_calls
+    openai = client.chat_model(context, "synthesizer", backend="openai")
+    assert isinstance(openai, client.CompatChatOpenAI) and not openai.text_tool_calls
     plain = client.chat_model(context, "synthesizer")
     assert isinstance(plain, client.CompatChatOpenAI) and not plain.text_tool_calls
 

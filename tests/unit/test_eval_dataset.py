@@ -9,7 +9,7 @@ import pytest
 from evals.dataset import NUMBER
 from evals.dataset import fact_found as found
 from evals.services import CAPITAL_OF, ENDPOINTS, WEATHER, answer
-from nodes.prompts import PLANNER_SYSTEM
+from nodes.prompts import PLANNER_TASK
 from tools.calculator import evaluate
 from tools.query_database import run_query
 from tools.search_docs import DOCS_DIR
@@ -102,7 +102,7 @@ def test_route_tools_and_calls_are_consistent(row: dict[str, Any]) -> None:
 def test_questions_do_not_leak_training_examples_or_urls() -> None:
     tsv = (ROOT / "nodes" / "route_examples.tsv").read_text(encoding="utf-8")
     seen = {line.split("\t", 1)[1].strip().lower() for line in tsv.splitlines() if "\t" in line}
-    seen |= {q.strip().lower() for q in re.findall(r"^Q: (.*)$", PLANNER_SYSTEM, re.M)}
+    seen |= {q.strip().lower() for q in re.findall(r"^Q: (.*)$", PLANNER_TASK, re.M)}
     assert len(seen) > 90
     for row in ROWS:
         question = row["question"].strip().lower()

@@ -4,7 +4,8 @@ from langchain_core.messages import HumanMessage
 
 from graphs.context import Context
 from graphs.state import State
-from nodes.plan_tools import plan_json_schema, plan_tools, planner_system_prompt
+from nodes.plan_tools import plan_json_schema, plan_tools
+from nodes.system_prompts import planner_system_prompt, shared_context, synthesizer_system_prompt
 from tests.unit.test_route_query import FakeRuntime
 from tools import TOOLS
 
@@ -37,3 +38,13 @@ async def test_plans_parallel_calls_and_caps_them(scripted) -> None:  # type: ig
     assert [c.tool for c in update["plan"]] == ["query_database", "search_docs"]
     assert update["timings"][0]["dropped"] == 1
     assert models.calls == ["planner"]
+
+
+def test_planner_and_synthesizer_prompts_share_their_long_prefix() -> None:
+    services = "- weather: GET http://127.0.0.1:9/weather?city=<city> -> forecast"
+    shared = shared_context(services)
+    planner, synthesizer = planner_system_prompt(4, services), synthesizer_system_prompt(services)
+    assert planner.startswith(shared) and synthesizer.startswith(shared)
+    assert len(shared) > 0.4 * len(planner)  # the tools, services and schema
+    assert "http://127.0.0.1:9/weather" in shared and "query_database" in shared
+    assert "Your task: plan" in planner and "Your task: answer" in synthesizer
