@@ -13,7 +13,7 @@ on the `fast` profile, so the model dominates):
 
 It reports p50/p95 end-to-end, time to first token and inter-token latency of the
 streamed model calls, throughput, errors, and the server's prefix-cache hit rate
-over the concurrent phase (from `/metrics`, vLLM). The concurrency target compares
+over each phase (from `/metrics`, vLLM). The concurrency target compares
 the concurrent p95 with the single p95 scaled by how much the engine slows each
 stream down when N share it: single p95 x (N x 1-stream tok/s) / (N-stream tok/s).
 On a GPU, batching keeps N-stream throughput near N times the 1-stream figure and
@@ -141,7 +141,9 @@ async def benchmark(args: argparse.Namespace, base: Context | None = None) -> di
         say("warm-up run")
         await run_phase(questions[:1], context, 1, args.timeout)
         say(f"single: {len(questions)} runs, one at a time")
+        first = await scrape(context.planner_base_url)
         single = await run_phase(questions, context, 1, args.timeout)
+        single_rate = prefix_cache_hit_rate(first, await scrape(context.planner_base_url))
         say(f"engine: decode rate with 1 and {args.concurrency} streams")
         one_stream = await decode_throughput(context, 1, args.tokens)
         n_streams = await decode_throughput(context, args.concurrency, args.tokens)
@@ -169,6 +171,7 @@ async def benchmark(args: argparse.Namespace, base: Context | None = None) -> di
             "scale": scale,
         },
         "prefix_cache_hit_rate": prefix_cache_hit_rate(before, after),
+        "prefix_cache_hit_rate_single": single_rate,
         "server_generation_tokens": increase(before, after, GENERATION_TOKENS),
         "targets": {
             "zero_errors": concurrent_s["errors"] == 0,
@@ -183,6 +186,10 @@ def render(result: dict[str, Any]) -> str:
     n = result["concurrency"]
     engine, single, concurrent = result["engine"], result["single"], result["concurrent"]
     rate = result["prefix_cache_hit_rate"]
+    single_rate = result.get("prefix_cache_hit_rate_single")
+
+    def share(value: float | None) -> str:
+        return "n/a (the server has no vLLM /metrics)" if value is None else f"{value:.1%}"
 
     def ms(value: float | None) -> str:
         return "n/a" if value is None else f"{value:,.0f} ms"
@@ -210,8 +217,9 @@ def render(result: dict[str, Any]) -> str:
         f"{engine[f'decode_tok_s_{n}']:.1f} tok/s with {n} (batching gain "
         f"{engine['batching_gain']:.1f}x of an ideal {n}x); each of {n} streams runs "
         f"{engine['scale']:.2f}x slower than alone.",
-        "- Prefix-cache hit rate over the concurrent phase: "
-        + ("n/a (the server has no vLLM /metrics)" if rate is None else f"{rate:.1%}"),
+        f"- Prefix-cache hit rate (prompt tokens): {share(single_rate)} over the single phase "
+        f"(each question new to the server but the warm-up's), {share(rate)} over the "
+        "concurrent phase (the same questions again: their tool results are cached too).",
         f"- Target, concurrent p95 <= {TARGET_FACTOR} x single p95 x {engine['scale']:.2f}: "
         f"{ms(concurrent['e2e_p95_ms'])} vs {ms(bound)}: "
         + ("met" if result["targets"]["p95_within_bound"] else "missed"),

@@ -162,6 +162,6 @@ def test_render_states_the_scaled_target_and_a_missing_hit_rate() -> None:
         "targets": {"zero_errors": True, "p95_bound_ms": 3000.0, "p95_within_bound": True},
     }  # fmt: skip
     text = load.render(result)
-    assert "n/a (the server has no vLLM /metrics)" in text
+    assert "n/a (the server has no vLLM /metrics) over the single phase" in text
     assert "1,000 ms vs 3,000 ms: met" in text
     assert "batching gain 2.0x of an ideal 4x" in text
