@@ -110,6 +110,9 @@ class VllmServer(ModelServer):
     max_model_len: int = 4096  # the planner's prompt alone is about 1,000 tokens
     max_num_seqs: int = 16  # requests batched together: the load benchmark's concurrency
     kv_cache_gib: int = 4  # VLLM_CPU_KVCACHE_SPACE: room for warm prefixes and 16 streams
+    # Prefix caching reuses whole blocks only: the CPU default of 128 tokens left up to 127
+    # tokens of every shared prefix uncached; 32 is the smallest the CPU backend takes.
+    block_size: int = 32
     extra_args: list[str] = field(default_factory=list)
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
@@ -130,6 +133,7 @@ class VllmServer(ModelServer):
             "--max-model-len", str(self.max_model_len),
             "--max-num-seqs", str(self.max_num_seqs),
             "--enable-prefix-caching",  # every run shares the tiers' system prompts
+            "--block-size", str(self.block_size),
             "--enable-prompt-tokens-details",  # usage reports cached prompt tokens
             "--enable-auto-tool-choice", "--tool-call-parser", "hermes",  # Qwen2.5's format
             "--disable-uvicorn-access-log",

@@ -52,6 +52,7 @@ def test_vllm_launch_has_the_agent_flags(tmp_path: Path) -> None:
         "--served-model-name qwen2.5-coder-0.5b",
         "--port 8123",
         "--max-num-seqs 16",
+        "--block-size 32",
     ):
         assert flag in joined
     assert command[:3] == [str(vllm_cpu.venv_python()), "-m", "vllm.entrypoints.openai.api_server"]
