@@ -107,7 +107,7 @@ class VllmServer(ModelServer):
     alias: str
     port: int = DEFAULT_PORT
     host: str = "127.0.0.1"
-    max_model_len: int = 4096  # the planner's prompt alone is about 1,000 tokens
+    max_model_len: int = 8192  # as on the GPU: ReAct turns pile up tool results
     max_num_seqs: int = 16  # requests batched together: the load benchmark's concurrency
     kv_cache_gib: int = 4  # VLLM_CPU_KVCACHE_SPACE: room for warm prefixes and 16 streams
     # Prefix caching reuses whole blocks only: the CPU default of 128 tokens left up to 127
