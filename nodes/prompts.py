@@ -49,6 +49,8 @@ or no tool helps.
 Write one SELECT per question part, using only the columns above. Match customer and \
 product names exactly with =. Revenue and spend count orders with status 'delivered' or \
 'shipped'. Dates are text 'YYYY-MM-DD': filter years with strftime('%Y', order_date) = '2025'.
+A question part about a rule or definition (loyalty tiers, refund windows, SLAs and response \
+targets, warranty terms, discounts, shipping) needs its own search_docs call.
 
 Examples:
 Q: How much has Acme Corp spent with us, and how long is the refund window for Gold members?

@@ -1,4 +1,4 @@
-"""The fast agent against the real embedded llama.cpp servers."""
+"""The fast agent against real model servers (embedded llama.cpp, vLLM CPU)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def digits(text: str) -> str:
 
 
 async def test_multi_tool_question_runs_parallel_branches_and_streams(
-    llm_context: Context,
+    llm_context: Context, checks_answers: bool
 ) -> None:
     out = await run(MULTI_TOOL_QUESTION, llm_context)
     state = out["state"]
@@ -67,9 +67,11 @@ async def test_multi_tool_question_runs_parallel_branches_and_streams(
     assert ("first_token", None) in events
 
     answer = digits(state["messages"][-1].content)
-    expected = float(run_query(ACME_DELIVERED_SQL).splitlines()[1])
-    assert f"{expected:.0f}" in answer, answer
-    assert "60" in answer, answer
+    assert answer.strip()
+    if checks_answers:
+        expected = float(run_query(ACME_DELIVERED_SQL).splitlines()[1])
+        assert f"{expected:.0f}" in answer, answer
+        assert "60" in answer, answer
 
 
 async def test_greeting_is_answered_directly_by_the_small_model(
