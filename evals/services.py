@@ -210,7 +210,23 @@ class _Server(ThreadingHTTPServer):
     services: ExternalServices
 
 
-class _Handler(BaseHTTPRequestHandler):
+class JSONHandler(BaseHTTPRequestHandler):
+    """Reply with JSON; log nothing. Also the base of the tests' local fake servers."""
+
+    def reply(self, status: int, payload: Any) -> None:
+        """Send `payload` as a JSON response with the given status."""
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log nothing: the runs' own records are what count."""
+
+
+class _Handler(JSONHandler):
     server: _Server
 
     def do_GET(self) -> None:
@@ -225,15 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = answer(endpoint, params)
         except ServiceError as err:
             status, body = err.status, {"error": str(err)}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(status, body)
 
 
 class ExternalServices:

@@ -105,7 +105,7 @@ class ModelServer:
         raise ServerError(f"{self.alias} server on port {self.port} not ready in {timeout:.0f} s")
 
     def stop(self) -> None:
-        """Terminate the process (and, if it leads one, its process group) and wait for it."""
+        """Terminate the process and wait for it (kill it after 15 s)."""
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()

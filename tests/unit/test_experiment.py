@@ -31,9 +31,8 @@ from evals.experiment import (
     run_experiment,
 )
 from evals.run import parse_args, run_suite, simulated_gpu
-from evals.services import ExternalServices
+from evals.services import ExternalServices, JSONHandler
 from graphs.context import Context
-from tests.json_http import JSONHandler
 
 KEYS = {"correct", "e2e_ms", "first_token_ms", "route_ok"}
 TENANT = "00000000-0000-0000-0000-000000000001"

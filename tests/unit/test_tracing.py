@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from langsmith.utils import tracing_is_enabled
 
+from evals.services import JSONHandler
 from graphs.fast_agent import graph  # noqa: F401  # imported as the other tests import it
 from serving import tracing
 from serving.tracing import configure_tracing, tracing_wanted
-from tests.json_http import JSONHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How many customers are in the database, and what is 6 times 7?"
