@@ -1,48 +1,185 @@
-"""Tool: HTTP GET through a pooled client, only to hosts on the configured allowlist."""
+"""Tool: HTTP GET to allowlisted origins, under one deadline and a byte cap no encoding can pass."""
 
 from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+import zlib
 
 import httpx
 from langchain_core.tools import tool
 
-from graphs.context import Context, current_context
-from serving.client import http_client
+from graphs.context import Context, current_context, origin_of
+from graphs.domain import read_only
 
-MAX_BYTES = 4000
+MAX_BYTES = 4000  # of the body, decoded, in the text returned
+MAX_RAW_BYTES = 1_000_000  # read off the wire per response, however little it decodes to
+MAX_URL_CHARS = 4096
+MAX_REDIRECTS = 3
+MAX_CONNECTIONS = 16  # the pool's bound, whatever the number of origins
+REDIRECTS = {301, 302, 303, 307, 308}
+
+# An IPv4 address as inet_aton also reads it: 1 to 4 parts, decimal, octal or hex.
+_NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}\.?")
+_DOTTED_QUAD = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                          r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])")  # fmt: skip
 
 
-class HostNotAllowedError(ValueError):
-    """The URL's host is not on the allowlist."""
+class OriginNotAllowedError(ValueError):
+    """The URL's origin (scheme, host and port) is not on the allowlist."""
+
+
+def check_url(url: str | httpx.URL, allowed: frozenset[str]) -> httpx.URL:
+    """Return the URL, parsed, if http_get may fetch it.
+
+    The URL's origin, as `origin_of` writes it, must be one of `allowed` exactly: same
+    scheme, host and port. A host written as an IP address in an unusual spelling
+    (`2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]`) is refused with its own message.
+
+    Raises:
+        OriginNotAllowedError: if the origin is not allowed.
+        ValueError: if the URL is malformed, too long, not http(s), or carries a user name.
+    """
+    if len(str(url)) > MAX_URL_CHARS:
+        raise ValueError(
+            f"the URL is {len(str(url))} characters long; the limit is {MAX_URL_CHARS}"
+        )
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as err:
+        raise ValueError(f"not a valid URL: {str(url)[:100]!r} ({err})") from None
+    origin = origin_of(parsed)  # ValueError for other schemes, no host, a bad port
+    if parsed.userinfo:
+        raise ValueError("URLs with a user name or password are not allowed")
+    if origin in allowed:
+        return parsed
+    host = parsed.raw_host.decode("ascii").lower()
+    odd_ipv4 = _NUMERIC_HOST.fullmatch(host) and not _DOTTED_QUAD.fullmatch(host)
+    if odd_ipv4 or "%" in host or (":" in host and "." in host):
+        raise OriginNotAllowedError(
+            f"host {host!r} is an IP address in an unusual spelling: only an allowed origin, "
+            f"written as it is allowed, may be fetched; allowed: {sorted(allowed)}"
+        )
+    raise OriginNotAllowedError(f"origin {origin} is not allowed; allowed: {sorted(allowed)}")
 
 
 async def fetch(url: str, context: Context) -> str:
-    """GET a URL from an allowed host and return status and (truncated) body.
+    """GET a URL from an allowed origin; return the status and the body, cut at `MAX_BYTES`.
+
+    Everything happens within one deadline, `context.tool_timeout_seconds`: connecting,
+    the headers, the body, and redirects. A redirect is followed only when its target is
+    itself allowed (up to `MAX_REDIRECTS`); otherwise the result is its status and
+    `Location`, not followed. The body is read raw and decoded here (identity, gzip or
+    deflate, what the client asks for), stopping once `MAX_BYTES` are decoded or
+    `MAX_RAW_BYTES` read, so a compression bomb costs no more than that; other encodings
+    (br, zstd, ...) are refused.
 
     Raises:
-        HostNotAllowedError: if the host is not in `context.http_allowed_hosts`.
-        httpx.HTTPError: on connection errors and timeouts.
+        OriginNotAllowedError: if the origin is not in `context.http_allowed_origins`.
+        ValueError: for a malformed URL, or a body in an encoding that is not supported.
+        TimeoutError: if the deadline passes first.
+        httpx.HTTPError: on connection and protocol errors.
     """
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https"):
-        raise ValueError(f"only http and https URLs are allowed, not {url!r}")
-    if parsed.host.lower() not in context.allowed_hosts():
-        raise HostNotAllowedError(
-            f"host {parsed.host!r} is not allowed; allowed: {sorted(context.allowed_hosts())}"
-        )
-    origin = f"{parsed.scheme}://{parsed.netloc.decode()}"
-    client = http_client(origin)
-    async with client.stream("GET", url, timeout=context.tool_timeout_seconds) as response:
-        body = b""
-        async for chunk in response.aiter_bytes():  # read no more than we keep
-            body += chunk
-            if len(body) > MAX_BYTES:
+    allowed = context.allowed_origins()
+    target = check_url(url, allowed)
+    timeout = context.tool_timeout_seconds
+    try:
+        async with asyncio.timeout(timeout):
+            for _ in range(MAX_REDIRECTS + 1):
+                status, location, text = await _get(target, timeout)
+                if location is None:
+                    return f"HTTP {status}\n{text}"
+                try:
+                    target = check_url(target.join(location), allowed)
+                except (ValueError, httpx.InvalidURL) as err:
+                    return f"HTTP {status}\nLocation: {location}\n(redirect not followed: {err})"
+            return f"HTTP {status}\nLocation: {location}\n(more than {MAX_REDIRECTS} redirects)"
+    except TimeoutError:
+        raise TimeoutError(f"{url[:100]} did not answer in full within {timeout:g} s") from None
+
+
+async def _get(url: httpx.URL, timeout: float) -> tuple[int, str | None, str]:
+    """GET once; return the status, a redirect's `Location` (else None) and the text."""
+    async with http_client().stream("GET", url, timeout=timeout) as response:
+        location = response.headers.get("location")
+        if response.status_code in REDIRECTS and location:
+            return response.status_code, location[:MAX_URL_CHARS], ""
+        decoder = _Decoder(response.headers.get("content-encoding", ""))
+        body, raw_bytes = bytearray(), 0
+        async for chunk in response.aiter_raw():
+            raw_bytes += len(chunk)
+            body += decoder.decode(chunk, MAX_BYTES + 1 - len(body))
+            if len(body) > MAX_BYTES or raw_bytes > MAX_RAW_BYTES:
                 break
-    text = body[:MAX_BYTES].decode(response.encoding or "utf-8", errors="replace")
-    more = " ... (truncated)" if len(body) > MAX_BYTES else ""
-    return f"HTTP {response.status_code}\n{text}{more}"
+    cut = len(body) > MAX_BYTES or raw_bytes > MAX_RAW_BYTES
+    try:
+        text = body[:MAX_BYTES].decode(response.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset that is not a text encoding
+        text = body[:MAX_BYTES].decode("utf-8", errors="replace")
+    return response.status_code, None, text + (" ... (truncated)" if cut else "")
 
 
+class _Decoder:
+    """Decode a body chunk by chunk, never producing more than asked for."""
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c not in ("", "identity")]
+        if len(codings) > 1 or codings[:1] not in ([], ["gzip"], ["x-gzip"], ["deflate"]):
+            raise ValueError(
+                f"the response is encoded as {content_encoding[:60]!r}: "
+                "only gzip and deflate are supported"
+            )
+        self.coding = codings[0] if codings else "identity"
+        wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(self.coding, 0)
+        self._zlib = zlib.decompressobj(wbits) if wbits else None
+        self._first = True
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        """Return the next at most `limit` (> 0) decoded bytes of the body, given its next bytes."""
+        if self._zlib is None:
+            return data[:limit]
+        out = b""
+        try:
+            while True:
+                out += self._zlib.decompress(data, limit - len(out))
+                self._first = False
+                more = self._zlib.eof and self._zlib.unused_data and len(out) < limit
+                if not (more and self.coding != "deflate"):
+                    return out
+                data, self._zlib = self._zlib.unused_data, zlib.decompressobj(31)  # gzip member
+        except zlib.error as err:
+            if self._first and self.coding == "deflate":  # deflate sent without its zlib header
+                self._zlib, self._first = zlib.decompressobj(-15), False
+                return self.decode(data, limit)
+            raise ValueError(f"the body is not valid {self.coding}: {err}") from None
+
+
+# One bounded client per event loop (connections belong to a loop), for every origin.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def http_client() -> httpx.AsyncClient:
+    """Return http_get's client for the running loop: at most `MAX_CONNECTIONS` connections."""
+    loop = asyncio.get_running_loop()
+    if loop not in _clients:
+        _clients[loop] = httpx.AsyncClient(
+            follow_redirects=False,  # fetch() decides, redirect by redirect
+            headers={"Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS,
+                max_keepalive_connections=MAX_CONNECTIONS // 2,
+                keepalive_expiry=10.0,
+            ),
+        )
+    return _clients[loop]
+
+
+@read_only
 @tool
 async def http_get(url: str) -> str:
-    """Fetch a URL with HTTP GET (only hosts on the allowlist) and return the status and body."""
+    """Fetch a URL with HTTP GET (only allowed origins) and return the status and body."""
     return await fetch(url, current_context())

@@ -11,6 +11,8 @@ from pathlib import Path
 import bm25s
 from langchain_core.tools import tool
 
+from graphs.domain import read_only
+
 DOCS_DIR = Path(__file__).parent / "data" / "docs"
 TOP_K = 2
 
@@ -72,6 +74,7 @@ def search(query: str, k: int = TOP_K) -> str:
     return "\n\n".join(f"[{s.doc} | {s.title}]\n{s.text}" for s, _ in hits)
 
 
+@read_only
 @tool
 async def search_docs(query: str) -> str:
     """Search the company's documents (refund, shipping, warranty, loyalty and support policies, product manuals, FAQ) and return the most relevant sections."""  # noqa: E501

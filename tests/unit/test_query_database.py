@@ -1,8 +1,16 @@
 import sqlite3
+import time
 
 import pytest
 
-from tools.query_database import MAX_ROWS, query_database, run_query, schema_text
+from tools.query_database import (
+    MAX_CELL_CHARS,
+    MAX_RESULT_CHARS,
+    MAX_ROWS,
+    query_database,
+    run_query,
+    schema_text,
+)
 
 
 def test_schema_lists_the_business_tables() -> None:
@@ -47,3 +55,23 @@ async def test_tool_is_async_and_reports_bad_sql() -> None:
     assert "customers" not in await query_database.ainvoke({"sql": "SELECT 1 AS one"})
     with pytest.raises(sqlite3.OperationalError):
         await query_database.ainvoke({"sql": "SELECT * FROM no_such_table"})
+
+
+def test_rows_are_capped_by_size_as_well() -> None:
+    lines = run_query("SELECT printf('%.*c', 5000, 'x') AS wide FROM orders").splitlines()
+    assert lines[-1] == f"... (first {len(lines) - 2} rows shown)"
+    assert sum(map(len, lines)) < MAX_RESULT_CHARS + 100
+    assert all(len(line) <= MAX_CELL_CHARS + 3 for line in lines)  # each cell cut at 1,000
+
+
+def test_functions_outside_the_allowlist_are_refused_by_name() -> None:
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized: the function zeroblob"):
+        run_query("SELECT length(zeroblob(100000000))")
+    assert run_query("SELECT round(avg(amount), 2) > 0 AS ok FROM orders") == "ok\n1"
+
+
+def test_the_deadline_stops_any_query_called_directly() -> None:
+    started = time.perf_counter()
+    with pytest.raises(sqlite3.OperationalError, match="stopped after 0.5 s"):
+        run_query("SELECT count(*) FROM orders a, orders b, orders c", timeout=0.5)
+    assert 0.45 < time.perf_counter() - started < 1.0

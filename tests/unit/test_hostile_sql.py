@@ -1,0 +1,192 @@
+"""Hostile SQL: refused or stopped on time, the database unchanged, other tools unaffected."""
+
+import asyncio
+import hashlib
+import importlib
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from test_hostile_calculator import LoopWatch
+
+from tools.query_database import DB_PATH, query_database
+from tools.search_docs import search_docs
+
+qd = importlib.import_module("tools.query_database")  # the module: `tools` exports the tool
+DEADLINE = 1.0  # MAX_SECONDS for the suite, so that it runs in seconds
+MARGIN = 0.5
+
+WIDE = ", ".join(f"printf('%.*c', 90000, 'x') AS c{i}" for i in range(60))
+MANY_PERCENT = "'" + "%a" * 45 + "b'"
+# Each row's WHERE takes about 40 ms in one step (a 49 KB needle not found in 99 KB): the old
+# step-counting handler looked at the clock once every ~1,000 rows, i.e. every 40 s.
+EXPENSIVE_STEPS = (
+    "SELECT count(*) FROM orders "
+    "WHERE instr(printf('%.*c', 99000 + id % 2, 'a'), printf('%.*cb', 49000 + id % 2, 'a'))"
+)
+
+REFUSED = [  # (sql, what the error says)
+    ("DELETE FROM orders", "not authorized: only a SELECT"),
+    ("UPDATE products SET unit_price = 0", "not authorized"),
+    ("INSERT INTO customers (name) VALUES ('x')", "not authorized"),
+    ("REPLACE INTO customers (id, name) VALUES (1, 'x')", "not authorized"),
+    ("INSERT INTO orders SELECT * FROM orders", "not authorized"),
+    ("WITH x AS (SELECT 1) DELETE FROM orders", "not authorized"),
+    ("DROP TABLE orders", "not authorized"),
+    ("DROP INDEX idx_orders_date", "not authorized"),
+    ("CREATE TABLE t (x)", "not authorized"),
+    ("CREATE TEMP TABLE t AS SELECT * FROM orders", "not authorized"),
+    ("CREATE VIEW v AS SELECT 1", "not authorized"),
+    ("CREATE TRIGGER t AFTER INSERT ON orders BEGIN SELECT 1; END", "not authorized"),
+    ("ALTER TABLE orders ADD COLUMN x", "not authorized"),
+    ("UPDATE sqlite_master SET sql = ''", "not authorized|may not be modified"),
+    ("ATTACH DATABASE ':memory:' AS other", "not authorized"),
+    ("ATTACH DATABASE '/tmp/evil.db' AS other", "not authorized"),
+    ("DETACH DATABASE main", "not authorized"),
+    ("PRAGMA query_only = OFF", "not authorized"),
+    ("PRAGMA writable_schema = ON", "not authorized"),
+    ("PRAGMA journal_mode = DELETE", "not authorized"),
+    ("PRAGMA table_info(orders)", "not authorized"),
+    ("VACUUM", "not authorized|authorization denied"),
+    ("VACUUM INTO '/tmp/copy-of-shop.db'", "not authorized|authorization denied"),
+    ("REINDEX", "not authorized"),
+    ("ANALYZE", "not authorized"),
+    ("BEGIN IMMEDIATE", "not authorized"),
+    ("SAVEPOINT s", "not authorized"),
+    ("SELECT 1; DELETE FROM orders", "one statement at a time"),
+    ("SELECT 1; ATTACH DATABASE ':memory:' AS x", "one statement at a time"),
+    ("SELECT randomblob(1000000000)", "randomblob\\(\\) is not allowed"),
+    ("SELECT hex(randomblob(100000000))", "is not allowed"),
+    ("SELECT length(randomblob(100000000)) FROM orders", "randomblob\\(\\) is not allowed"),
+    ("SELECT zeroblob(100000000)", "zeroblob\\(\\) is not allowed"),
+    ("SELECT zeroblob(1e9) FROM orders", "zeroblob\\(\\) is not allowed"),
+    ("SELECT fts3_tokenizer('simple')", "fts3_tokenizer\\(\\) is not allowed"),
+    ("SELECT load_extension('/tmp/evil.so')", "load_extension\\(\\) is not allowed"),
+    ("SELECT readfile('/etc/passwd')", "no such function|not allowed"),
+    ("SELECT writefile('/tmp/x', 'y')", "no such function|not allowed"),
+    ("SELECT sqlite_compileoption_get(0)", "is not allowed"),
+    ("SELECT json('{}')", "json\\(\\) is not allowed"),
+    ("SELECT group_concat(a.status) FROM orders a, orders b", "too big"),
+    (
+        "WITH RECURSIVE s(x) AS (SELECT 'ab' UNION ALL SELECT x || x FROM s) "
+        "SELECT max(length(x)) FROM s",
+        "too big",
+    ),
+    ("SELECT replace(printf('%.*c', 90000, 'x'), 'x', 'xxxxxxxxxx')", "too big"),
+    ("SELECT name FROM customers WHERE name LIKE '" + "%" * 150 + "'", "pattern too complex"),
+    ("SELECT " + "(" * 300 + "1" + ")" * 300, "too large|stack overflow"),
+    ("SELECT " + "+".join(["1"] * 200), "Expression tree is too large"),
+    ("SELECT 1" + " UNION SELECT 1" * 20, "too many terms in compound SELECT"),
+    ("SELECT " + ", ".join(["1"] * 100), "too many columns"),
+    ("SELECT '" + "x" * 20000 + "'", "too large|too big|too long"),
+    ("SELECT ?", "bindings"),
+]
+SLOW = [  # run until the deadline stops them
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    "SELECT count(*) FROM orders a, orders b, orders c",
+    "SELECT * FROM orders a, orders b, orders c WHERE a.id + b.id + c.id = -1",
+    "SELECT sum(length(printf('%.*c', 50000 + a.id % 2, 'x'))) FROM orders a, orders b",
+    "SELECT count(*) FROM orders a, orders b "
+    f"WHERE printf('%.*c', 5000 + (a.id + b.id) % 2, 'a') LIKE {MANY_PERCENT}",
+    EXPENSIVE_STEPS,
+    "SELECT a.id FROM orders a, orders b, orders c ORDER BY random() LIMIT 1",
+]
+ANSWERED = [  # (sql, the last line of the table)
+    ("SELECT count(*) AS n FROM orders", "2000"),
+    ("SELECT * FROM orders a, orders b", "... (first 50 rows shown)"),
+    (f"SELECT {WIDE} FROM orders", "... (first 1 rows shown)"),
+    ("SELECT substr(printf('%.*c', 90000, 'x'), 1, 3000) FROM orders", "... (first 15 rows shown)"),
+    ("SELECT printf('%.*c', 200000, 'x') || 'y'", "NULL"),  # printf past the length limit
+    ("SELECT * FROM orders WHERE id IN (" + ",".join(map(str, range(2000))) + ")", None),
+    ("SELECT upper(name) FROM customers WHERE id = 0", "(no rows)"),
+    ("SELECT printf('%.2f', sum(amount)) FROM orders WHERE status = 'refunded'", None),
+    ("SELECT strftime('%Y', order_date) AS y, count(*) FROM orders GROUP BY y LIMIT 1", None),
+    ("SELECT id, rank() OVER (ORDER BY amount DESC) FROM orders LIMIT 3", None),
+    (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) "
+        "SELECT sum(x) FROM c",
+        "15",
+    ),
+]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def short_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(qd, "MAX_SECONDS", DEADLINE)
+
+
+async def test_hostile_queries_are_refused_or_stopped_and_change_nothing(
+    short_deadline: None,
+) -> None:
+    before = sha256(DB_PATH)
+    files_before = sorted(p.name for p in DB_PATH.parent.iterdir())
+    slowest = 0.0
+    async with LoopWatch() as watch:
+        for sql, message in REFUSED:
+            started = time.perf_counter()
+            with pytest.raises(sqlite3.Error, match=message):
+                await query_database.ainvoke({"sql": sql})
+            slowest = max(slowest, time.perf_counter() - started)
+        for sql in SLOW:
+            started = time.perf_counter()
+            with pytest.raises(sqlite3.OperationalError, match=f"stopped after {DEADLINE:g} s"):
+                await query_database.ainvoke({"sql": sql})
+            elapsed = time.perf_counter() - started
+            assert DEADLINE - 0.05 < elapsed < DEADLINE + MARGIN, (sql, elapsed)
+        for sql, last_line in ANSWERED:
+            started = time.perf_counter()
+            text = await query_database.ainvoke({"sql": sql})
+            slowest = max(slowest, time.perf_counter() - started)
+            assert len(text) < qd.MAX_RESULT_CHARS + 66 * qd.MAX_CELL_CHARS
+            assert last_line is None or text.splitlines()[-1] == last_line, (sql, text[-200:])
+    print(  # noqa: T201
+        f"\nSQL: {len(REFUSED)} refused, {len(SLOW)} stopped at {DEADLINE:g} s, {len(ANSWERED)} "
+        f"answered; slowest refusal or answer {slowest * 1000:.0f} ms, longest loop stall "
+        f"{watch.stall * 1000:.1f} ms, RSS +{(watch.rss - watch.rss0) / 1e6:.1f} MB"
+    )
+    assert len(REFUSED) + len(SLOW) + len(ANSWERED) >= 40
+    assert slowest < DEADLINE
+    assert watch.stall < 0.05
+    assert sha256(DB_PATH) == before
+    assert sorted(p.name for p in DB_PATH.parent.iterdir()) == files_before  # no journal, no copy
+
+
+async def test_the_deadline_holds_for_a_query_of_few_expensive_steps() -> None:
+    started = time.perf_counter()
+    with pytest.raises(sqlite3.OperationalError, match=f"stopped after {qd.MAX_SECONDS:g} s"):
+        await query_database.ainvoke({"sql": EXPENSIVE_STEPS})
+    assert qd.MAX_SECONDS - 0.05 < time.perf_counter() - started < qd.MAX_SECONDS + MARGIN
+
+
+async def test_slow_queries_never_starve_search_docs(monkeypatch: pytest.MonkeyPatch) -> None:
+    await search_docs.ainvoke({"query": "refund window"})  # the index is built once
+    monkeypatch.setattr(qd, "MAX_SECONDS", 30.0)
+    slow = "SELECT count(*) FROM orders a, orders b, orders c"
+    abandoned = [asyncio.create_task(query_database.ainvoke({"sql": slow})) for _ in range(6)]
+    await asyncio.sleep(0.2)
+    started = time.perf_counter()
+    assert "refund" in (await search_docs.ainvoke({"query": "refund window"})).lower()
+    assert time.perf_counter() - started < 1.0  # 30 s behind six such queries before
+    # The calls time out or are cancelled: each interrupts its query, and frees its thread.
+    for task in abandoned:
+        task.cancel()
+    await asyncio.gather(*abandoned, return_exceptions=True)
+    started = time.perf_counter()
+    assert await query_database.ainvoke({"sql": "SELECT 1 AS one"}) == "one\n1"
+    assert time.perf_counter() - started < 1.0
+
+
+async def test_a_timed_out_tool_call_interrupts_its_query() -> None:
+    slow = "SELECT count(*) FROM orders a, orders b, orders c"
+    calls = [asyncio.wait_for(query_database.ainvoke({"sql": slow}), 0.3) for _ in range(8)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(isinstance(r, TimeoutError) for r in results)
+    started = time.perf_counter()  # eight queries on four threads: all were stopped
+    assert await query_database.ainvoke({"sql": "SELECT 2 AS two"}) == "two\n2"
+    assert time.perf_counter() - started < 1.0
