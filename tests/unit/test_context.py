@@ -8,8 +8,10 @@ def test_defaults_point_at_the_embedded_servers(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     context = Context()
     urls = [context.router_base_url, context.planner_base_url, context.synthesizer_base_url]
-    assert urls == [f"http://127.0.0.1:{port}/v1" for port in (8081, 8082, 8080)]
+    assert urls == [f"http://127.0.0.1:{port}/v1" for port in (8081, 8080, 8080)]
     assert (context.router_model, context.planner_model) == (SMALL.alias, LARGE.alias)
+    assert context.tier("planner").base_url == context.planner_base_url
+    assert context.tier("router").model == SMALL.alias
 
 
 def test_one_variable_points_every_tier_at_one_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,4 +31,5 @@ def test_env_overrides_defaults_but_not_explicit_values(monkeypatch: pytest.Monk
 
 
 def test_allowlist_is_parsed() -> None:
-    assert Context(http_allowed_hosts=" A.com, b.org ,").allowed_hosts() == {"a.com", "b.org"}
+    context = Context(http_allowed_origins=" HTTP://A.com, https://b.org:8443 ,")
+    assert context.allowed_origins() == {"http://a.com:80", "https://b.org:8443"}

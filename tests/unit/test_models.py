@@ -45,3 +45,20 @@ def test_a_taken_port_is_a_clear_error() -> None:
         sock.listen()
         with pytest.raises(ServerError, match="is taken"):
             LlamaServer(SMALL, sock.getsockname()[1]).start()
+
+
+def test_tiers_of_one_model_share_one_server_and_of_two_models_do_not() -> None:
+    from graphs.context import Context
+    from serving.llama_cpp import embedded_servers
+
+    servers = embedded_servers(Context())
+    assert sorted((s.alias, s.port) for s in servers) == [(SMALL.alias, 8081), (LARGE.alias, 8080)]
+    with pytest.raises(ServerError, match="own port"):
+        embedded_servers(Context(router_base_url="http://127.0.0.1:8080/v1"))
+
+
+def test_the_server_ignores_port_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "2031")  # `make dev PORT=2031` exports it
+    monkeypatch.setenv("LLAMA_ARG_PORT", "2032")
+    env = LlamaServer(SMALL, 8081).environment()
+    assert "PORT" not in env and "LLAMA_ARG_PORT" not in env
