@@ -14,6 +14,7 @@ from graphs.context import Context
 from graphs.fast_agent import graph
 from graphs.state import InputState, State
 
+ANSWER_NODES = ("answer_directly", "synthesize_answer")  # the plan's messages are for chat UIs
 DEMO_QUESTION = (
     "What is the total amount of Acme Corp's delivered orders, "
     "and how many days do Gold members have to ask for a refund?"
@@ -28,7 +29,9 @@ def summarize(timings: list[dict[str, Any]], started: float, first_token: float 
         if t["step"] == "route_query":
             detail = f" -> {t['route']} (by {t['decided_by']}, p={t['confidence']})"
         elif t["step"] == "call_tool":
-            detail = f" {t['tool']} {'ok' if t['ok'] else 'FAILED'}"
+            detail = f" {t['call']}. {t['tool']} {t['status']}"
+        elif t["step"] == "plan_and_call_tools" and t.get("first_call_ms") is not None:
+            detail = f" (first call started at {t['first_call_ms']:.0f} ms)"
         lines.append(f"  {t['step']:<18}{t['ms']:>8.0f} ms{detail}")
         for call in t.get("model_calls", []):
             tokens = f", {call['tokens_out']} tokens out" if call.get("tokens_out") else ""
@@ -58,13 +61,17 @@ async def ask(question: str, context: Context) -> State:
         version="v2",
     ):
         if part["type"] == "messages":
-            token = part["data"][0]
-            if isinstance(token, AIMessageChunk) and token.content:
+            token, meta = part["data"]
+            answering = meta.get("langgraph_node") in ANSWER_NODES
+            if answering and isinstance(token, AIMessageChunk) and token.content:
                 first_token = first_token or time.time()
                 print(token.content, end="", flush=True)  # noqa: T201
         elif part["type"] == "custom" and part["data"]["event"] in ("step_start", "step_error"):
             event = part["data"]
-            label = event["step"] + (f" failed: {event['error']}" if "error" in event else "")
+            label = event["step"] + (
+                f" {event['call']}. {event['tool']}" if "call" in event else ""
+            )
+            label += f" failed: {event['error']}" if "error" in event else ""
             elapsed = (event["t"] - started) * 1000
             print(f"[{elapsed:7.0f} ms] {label}", file=sys.stderr, flush=True)  # noqa: T201
         elif part["type"] == "values":

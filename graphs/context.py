@@ -6,14 +6,26 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
 
+import httpx
 from langgraph.runtime import get_runtime
 
-# The embedded llama.cpp servers: one process per tier keeps each tier's prompt prefix warm.
-EMBEDDED_ROUTER_URL = "http://127.0.0.1:8081/v1"
-EMBEDDED_PLANNER_URL = "http://127.0.0.1:8082/v1"
-EMBEDDED_SYNTHESIZER_URL = "http://127.0.0.1:8080/v1"
+# The embedded llama.cpp servers, one per model: the small one routes and answers
+# directly, the large one plans and synthesizes (`serving/llama_cpp.py`).
+EMBEDDED_SMALL_URL = "http://127.0.0.1:8081/v1"
+EMBEDDED_LARGE_URL = "http://127.0.0.1:8080/v1"
 
 Backend = Literal["auto", "llama_cpp", "vllm", "openai"]
+Tier = Literal["router", "planner", "synthesizer"]
+TIERS: tuple[Tier, ...] = get_args(Tier)
+
+
+@dataclass(frozen=True)
+class TierSettings:
+    """Where one model tier is served, and how long its answers may be."""
+
+    base_url: str
+    model: str
+    max_tokens: int
 
 
 @dataclass(kw_only=True)
@@ -32,7 +44,7 @@ class Context:
         },
     )
     router_base_url: str = field(
-        default=EMBEDDED_ROUTER_URL,
+        default=EMBEDDED_SMALL_URL,
         metadata={"description": "OpenAI-compatible base URL of the router tier."},
     )
     router_max_tokens: int = field(
@@ -49,7 +61,7 @@ class Context:
         metadata={"description": "Model that turns a query into parallel tool calls."},
     )
     planner_base_url: str = field(
-        default=EMBEDDED_PLANNER_URL,
+        default=EMBEDDED_LARGE_URL,
         metadata={"description": "OpenAI-compatible base URL of the planner tier."},
     )
     planner_max_tokens: int = field(
@@ -60,7 +72,7 @@ class Context:
         metadata={"description": "Model that writes the final, streamed answer."},
     )
     synthesizer_base_url: str = field(
-        default=EMBEDDED_SYNTHESIZER_URL,
+        default=EMBEDDED_LARGE_URL,
         metadata={"description": "OpenAI-compatible base URL of the synthesizer tier."},
     )
     synthesizer_max_tokens: int = field(
@@ -79,7 +91,24 @@ class Context:
         default=10.0, metadata={"description": "Timeout of one tool branch."}
     )
     max_parallel_tools: int = field(
-        default=4, metadata={"description": "Most tool calls one plan may fan out."}
+        default=4, metadata={"description": "Most tool calls running at the same time."}
+    )
+    max_tool_calls: int = field(
+        default=8,
+        metadata={
+            "description": "Most tool calls in one turn; calls planned beyond it are not run "
+            "(the answer says so)."
+        },
+    )
+    stream_dispatch: bool = field(
+        default=True,
+        metadata={
+            "description": "Start each tool call the moment its line of the plan is written "
+            "(off: once the whole plan is)."
+        },
+    )
+    max_query_chars: int = field(
+        default=4000, metadata={"description": "Longest question accepted, in characters."}
     )
     max_plan_rounds: int = field(
         default=3,
@@ -88,9 +117,12 @@ class Context:
             "(a dependent chain) asks for another round."
         },
     )
-    http_allowed_hosts: str = field(
+    http_allowed_origins: str = field(
         default="",
-        metadata={"description": "Comma-separated hosts that http_get may fetch from (none: off)."},
+        metadata={
+            "description": "Comma-separated origins that http_get may fetch from, as "
+            "scheme://host:port (no port: the scheme's default); none: http_get is off."
+        },
     )
     http_services: str = field(
         default="",
@@ -114,13 +146,71 @@ class Context:
 
         if self.llm_backend not in get_args(Backend):
             raise ValueError(f"llm_backend {self.llm_backend!r}: use one of {get_args(Backend)}")
+        self.allowed_origins()  # a malformed entry fails here, not at the first http_get
 
-    def allowed_hosts(self) -> set[str]:
-        """Return the http_get allowlist as a set of lower-case host names."""
-        return {h.strip().lower() for h in self.http_allowed_hosts.split(",") if h.strip()}
+    def tier(self, tier: Tier) -> TierSettings:
+        """Return a tier's server, model and answer length."""
+        settings = {
+            "router": (self.router_base_url, self.router_model, self.router_max_tokens),
+            "planner": (self.planner_base_url, self.planner_model, self.planner_max_tokens),
+            "synthesizer": (
+                self.synthesizer_base_url,
+                self.synthesizer_model,
+                self.synthesizer_max_tokens,
+            ),
+        }
+        return TierSettings(*settings[tier])
+
+    def allowed_origins(self) -> frozenset[str]:
+        """Return the http_get allowlist, each origin as `scheme://host:port` (see `origin_of`).
+
+        Raises:
+            ValueError: naming the field, for an entry that is not an http(s) origin.
+        """
+        origins = set()
+        for entry in (e.strip() for e in self.http_allowed_origins.split(",")):
+            if not entry:
+                continue
+            try:
+                url = httpx.URL(entry)
+                origin = origin_of(url)
+                if url.userinfo or url.query or url.fragment or url.raw_path != b"/":
+                    raise ValueError("an origin has no user, path, query or fragment")
+                origins.add(origin)
+            except (ValueError, httpx.InvalidURL) as err:
+                raise ValueError(
+                    f"http_allowed_origins: {entry!r} is not an origin like "
+                    f"https://api.example.com or http://127.0.0.1:8080 ({err})"
+                ) from None
+        return frozenset(origins)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: httpx.URL) -> str:
+    """Return a URL's origin as `scheme://host:port`: lower-case, the port always written.
+
+    The host is the one the connection goes to (IDNA-encoded; an IPv6 address in brackets).
+
+    Raises:
+        ValueError: if the URL is not http(s), has no host, or its port is out of range.
+    """
+    if url.scheme not in DEFAULT_PORTS:
+        scheme = f"not {url.scheme!r}" if url.scheme else "and it has no scheme"
+        raise ValueError(f"only http:// and https:// URLs are allowed, {scheme}")
+    host = url.raw_host.decode("ascii").lower()
+    if not host:
+        raise ValueError("the URL has no host")
+    port = DEFAULT_PORTS[url.scheme] if url.port is None else url.port
+    if not 0 < port < 65536:
+        raise ValueError(f"port {port} is out of range")
+    return f"{url.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def _parse(raw: str, kind: type) -> object:
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind is int:
         return int(raw)
     if kind is float:

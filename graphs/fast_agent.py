@@ -1,53 +1,56 @@
-"""The fast agent: route cheaply, plan, run tools in parallel, stream the answer.
+"""The fast agent: route cheaply, stream the plan while its tools run, stream the answer.
 
-START -> route -> answer_directly -> END
-               -> plan -> call_tool x N (parallel, via Send) -> synthesize -> END
-                   ^-- another round when the calls need earlier results --'
+START -> route_query -> answer_directly -> END
+                     -> plan_and_call_tools -> synthesize_answer -> END
+                          ^-- replan: only for a value no reference can carry --'
+
+`build_graph(domain)` builds it for any domain; `graph` is the shop's, which
+`langgraph.json` serves.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
+from langgraph.graph.state import CompiledStateGraph
 
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
-from graphs.state import InputState, State, ToolCall
+from graphs.domain import Domain
+from graphs.state import InputState, State
 from nodes.answer_directly import answer_directly
-from nodes.call_tool import call_tool
-from nodes.plan_tools import plan_tools
+from nodes.plan_and_call_tools import plan_and_call_tools
 from nodes.route_query import route_query
 from nodes.synthesize_answer import synthesize_answer
+from tools import SHOP
 
 
 def after_route(state: State) -> str:
     """Go to the direct answer or to the planner, as the router decided."""
-    return "answer_directly" if state.route == "direct" else "plan_tools"
+    return "answer_directly" if state.route == "direct" else "plan_and_call_tools"
 
 
 def after_tools(state: State) -> str:
-    """Plan another round when this round's results feed further calls; else answer."""
-    return "plan_tools" if state.needs_followup else "synthesize_answer"
+    """Plan another round when the plan asked for one; else answer."""
+    return "plan_and_call_tools" if state.replan else "synthesize_answer"
 
 
-def fan_out_tools(state: State) -> list[Send] | str:
-    """Send each planned call to its own `call_tool` branch; all run concurrently."""
-    if not state.plan:
-        return "synthesize_answer"
-    return [Send("call_tool", call) for call in state.plan]
+def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState, State]:
+    """Return the fast agent over a domain's tools, prompts and examples."""
+    builder = StateGraph(State, input_schema=InputState, context_schema=Context)
+    for node in (route_query, answer_directly, plan_and_call_tools, synthesize_answer):
+        builder.add_node(node.__name__, partial(node, domain=domain))
+    builder.add_edge(START, "route_query")
+    builder.add_conditional_edges(
+        "route_query", after_route, ["answer_directly", "plan_and_call_tools"]
+    )
+    builder.add_conditional_edges(
+        "plan_and_call_tools", after_tools, ["plan_and_call_tools", "synthesize_answer"]
+    )
+    builder.add_edge("answer_directly", END)
+    builder.add_edge("synthesize_answer", END)
+    return builder.compile(name="fast_agent")
 
 
-builder = StateGraph(State, input_schema=InputState, context_schema=Context)
-builder.add_node(route_query)
-builder.add_node(answer_directly)
-builder.add_node(plan_tools)
-builder.add_node(call_tool, input_schema=ToolCall)  # type: ignore[call-overload]  # stubs: node input must be State
-builder.add_node(synthesize_answer)
-builder.add_edge(START, "route_query")
-builder.add_conditional_edges("route_query", after_route, ["answer_directly", "plan_tools"])
-builder.add_conditional_edges("plan_tools", fan_out_tools, ["call_tool", "synthesize_answer"])
-builder.add_conditional_edges("call_tool", after_tools, ["plan_tools", "synthesize_answer"])
-builder.add_edge("answer_directly", END)
-builder.add_edge("synthesize_answer", END)
-
-graph = builder.compile(name="fast_agent")
+graph = build_graph(SHOP)

@@ -1,73 +1,39 @@
-"""The sequential baseline: langchain's ReAct agent over the same tools, model and Context.
+"""The baseline: langchain's stock ReAct agent over the same tools, model and Context.
 
-What a user would build without the template: one model, called in a loop until it
-stops asking for tools; tools run one model turn at a time; no routing, no planner, no
-parallel branches. Speed claims of the fast agent are measured against this graph.
+What a user would build without the template: `create_agent`, one model called in a
+loop until it stops asking for tools (the tool calls of one turn run together, as the
+prebuilt agent does); no router, no planner, no streaming dispatch. It runs on the
+synthesizer tier, with a system prompt made from the same domain as the fast agent's
+(`nodes.render_prompts.react_system`). Every speed claim is measured against it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import (
+    AgentMiddleware,
     ModelRequest,
     ModelResponse,
     ToolCallRequest,
     ToolErrorMiddleware,
     wrap_model_call,
+    wrap_tool_call,
 )
-from langchain_core.messages import SystemMessage
+from langchain_core.messages import SystemMessage, ToolMessage
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
+from graphs.domain import Domain
+from nodes.render_prompts import react_system
 from serving import client
-from tools import TOOLS
-from tools.query_database import schema_text
-
-REACT_SYSTEM = """You are the assistant of an online shop. Answer the user's question. \
-When it needs the shop's data or documents, call a tool, read its result, and call \
-another tool if you still need one; then answer briefly from the results. Never \
-invent numbers.
-
-Tools:
-- query_database: one read-only SQLite SELECT over the shop database (schema below): \
-customers, products, orders, support tickets; counts, sums, lists, lookups.
-- search_docs: search the shop's documents: refund, returns, shipping, warranty, \
-loyalty, payment, privacy and support policies, product manuals, FAQ.
-- calculator: arithmetic on numbers you already have.
-- http_get: GET a URL; only these hosts are allowed: {hosts}. Do not try others.
-
-Web services (reach them with http_get, filling in the <...> parts):
-{services}
-
-Database schema (SQLite):
-{schema}"""
-
-DB_SCHEMA = schema_text()  # read at import: no file I/O inside the async model call
-
-
-def system_prompt(context: Context) -> str:
-    """Return the system prompt for a run: the tools, the schema and the allowed hosts."""
-    hosts = ", ".join(sorted(context.allowed_hosts())) or "(none)"
-    services = context.http_services.strip() or "(none configured)"
-    return REACT_SYSTEM.format(hosts=hosts, services=services, schema=DB_SCHEMA)
-
-
-@wrap_model_call
-async def use_synthesizer_model(
-    request: ModelRequest[Context],
-    handler: Callable[[ModelRequest[Context]], Awaitable[ModelResponse]],
-) -> ModelResponse:
-    """Call the synthesizer tier of the run's Context, with the run's system prompt."""
-    context = request.runtime.context or Context()
-    backend = await client.backend_of(context, "synthesizer")
-    return await handler(
-        request.override(
-            model=client.chat_model(context, "synthesizer", backend=backend),
-            system_message=SystemMessage(system_prompt(context)),
-        )
-    )
+from serving.compat import CompatChatOpenAI
+from tools import SHOP
 
 
 def report_tool_error(error: Exception, request: ToolCallRequest) -> str:
@@ -75,19 +41,62 @@ def report_tool_error(error: Exception, request: ToolCallRequest) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-_defaults = Context()
-# A stand-in: every model call goes to the run's synthesizer tier (the middleware above).
-_placeholder = client.CompatChatOpenAI(
-    model=_defaults.synthesizer_model,
-    base_url=_defaults.synthesizer_base_url,
-    api_key="not-needed",  # type: ignore[arg-type]
-)
+def build_graph(domain: Domain) -> CompiledStateGraph:  # type: ignore[type-arg]
+    """Return the stock ReAct agent over a domain's tools, on the synthesizer tier."""
+    defaults = Context()
 
-graph = create_agent(
-    _placeholder,
-    list(TOOLS.values()),
-    system_prompt=system_prompt(_defaults),
-    middleware=[use_synthesizer_model, ToolErrorMiddleware(on_error=report_tool_error)],
-    context_schema=Context,
-    name="react_agent",
-)
+    @wrap_tool_call
+    async def bounded_tool_call(
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command]],  # type: ignore[type-arg]
+    ) -> ToolMessage | Command:  # type: ignore[type-arg]
+        """Give every tool call the same timeout as the fast agent's calls."""
+        context = request.runtime.context or defaults
+        try:
+            async with asyncio.timeout(context.tool_timeout_seconds):
+                return await handler(request)
+        except TimeoutError:
+            call = request.tool_call
+            return ToolMessage(
+                f"timed out after {context.tool_timeout_seconds:g} s",
+                tool_call_id=call["id"],
+                name=call["name"],
+                status="error",
+            )
+
+    @wrap_model_call
+    async def use_tier(
+        request: ModelRequest[Context],
+        handler: Callable[[ModelRequest[Context]], Awaitable[ModelResponse]],
+    ) -> ModelResponse:
+        """Call the synthesizer tier of the run's Context, with the domain's system prompt."""
+        context = request.runtime.context or defaults
+        return await handler(
+            request.override(
+                model=client.chat_model(context, "synthesizer", tools=True),
+                system_message=SystemMessage(react_system(domain, context.http_services)),
+            )
+        )
+
+    # A stand-in model: every model call goes to the run's synthesizer tier (use_tier).
+    placeholder = CompatChatOpenAI(
+        model=defaults.synthesizer_model,
+        base_url=defaults.synthesizer_base_url,
+        api_key="not-needed",  # type: ignore[arg-type]
+    )
+    middleware: list[AgentMiddleware[Any, Any]] = [
+        use_tier,
+        bounded_tool_call,
+        ToolErrorMiddleware(on_error=report_tool_error),
+    ]
+    return create_agent(
+        placeholder,
+        list(domain.tools),
+        system_prompt=react_system(domain, defaults.http_services),
+        middleware=middleware,
+        context_schema=Context,
+        name="react_agent",
+    )
+
+
+graph = build_graph(SHOP)

@@ -1,60 +1,73 @@
-"""Graph state: what flows between the fast agent's nodes."""
+"""Graph state: what flows between the fast agent's nodes, in plain checkpointable types.
+
+Per-turn fields (`tool_results`, `timings`) carry the turn they belong to and keep only
+the newest turn's entries (`this_turn`): a new question starts them afresh whichever
+node runs first, so no node has to reset them.
+"""
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph import add_messages
-from pydantic import BaseModel, Field
 
 Route = Literal["direct", "tools"]
+CallStatus = Literal["ok", "error", "timeout", "unresolved", "dropped"]
 
 
-class ToolCall(BaseModel):
-    """One planned tool call: which tool, with which arguments."""
+class ToolResult(TypedDict):
+    """What one planned call produced: its text for the models and its data for references."""
 
-    tool: str = Field(description="Name of the tool to call.")
-    args: dict[str, Any] = Field(default_factory=dict, description="The tool's arguments.")
-
-
-class ToolResult(BaseModel):
-    """What one tool branch produced: output on success, error otherwise."""
-
+    index: int  # the call's number in the plan ($index refers to it)
     tool: str
     args: dict[str, Any]
     ok: bool
-    output: str
+    status: CallStatus
+    output: str  # what the models read (an error message when not ok)
+    data: Any  # JSON-able value behind the output (rows, a JSON object, a number) or None
     started_at: float
     ended_at: float
+    turn: NotRequired[int]  # stamped when the node returns it
+
+
+def this_turn(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append entries; once entries of a newer turn arrive, drop those of older turns."""
+    if not new:
+        return existing
+    turn = max(entry.get("turn", 0) for entry in new)
+    return [e for e in existing if e.get("turn", 0) >= turn] + list(new)
+
+
+def turn_of(messages: list[AnyMessage]) -> int:
+    """Return the turn a conversation is at: its number of user messages."""
+    return sum(isinstance(m, HumanMessage) for m in messages)
+
+
+def current(entries: list[Any], messages: list[AnyMessage]) -> list[Any]:
+    """Return the entries (tool results, timings) of the conversation's current turn."""
+    turn = turn_of(messages)
+    return [e for e in entries if e.get("turn", turn) == turn]
 
 
 @dataclass
 class InputState:
-    """The input of a run: the conversation, whose last message is the query."""
+    """The input of a run: the conversation, whose last user message is the query."""
 
     messages: Annotated[list[AnyMessage], add_messages] = field(default_factory=list)
 
 
 @dataclass
 class State(InputState):
-    """The full state of a fast-agent run."""
+    """The full state of a fast-agent run.
+
+    Read `tool_results` and `timings` through `current(...)`: until a turn writes its
+    first entry, the previous turn's are still there.
+    """
 
     route: Route | None = None
     route_decided_by: str | None = None  # "classifier" or "model"
-    plan: list[ToolCall] = field(default_factory=list)
-    plan_round: int = 0
-    needs_followup: bool = False  # the plan's calls need results of this round
-    tool_results: Annotated[list[ToolResult], operator.add] = field(default_factory=list)
-    timings: Annotated[list[dict[str, Any]], operator.add] = field(default_factory=list)
-
-
-def format_results(results: list[ToolResult]) -> str:
-    """Render tool results in a stable order (plan order is not completion order)."""
-    blocks = []
-    for r in sorted(results, key=lambda r: (r.tool, str(r.args))):
-        status = "ok" if r.ok else "FAILED"
-        blocks.append(f"## {r.tool} {r.args} ({status})\n{r.output}")
-    return "\n\n".join(blocks) or "(no tool was called)"
+    replan: bool = False  # the last plan asked for another round
+    tool_results: Annotated[list[ToolResult], this_turn] = field(default_factory=list)
+    timings: Annotated[list[dict[str, Any]], this_turn] = field(default_factory=list)

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import BaseMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
+from graphs.domain import Domain
 from graphs.state import State
-from nodes import prompts
-from nodes.conversation import earlier_turns, stream_answer
+from nodes.conversation import earlier_turns, last_user_text
+from nodes.render_prompts import direct_system
 from nodes.steps import step
+from serving import client
 
 
 @step("answer_directly")
-async def answer_directly(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def answer_directly(
+    state: State, runtime: Runtime[Context], *, domain: Domain
+) -> dict[str, Any]:
     """Stream a short answer from the router tier, with the recent conversation."""
-    messages: list[BaseMessage] = [
-        SystemMessage(prompts.DIRECT_SYSTEM),
+    context = runtime.context
+    messages = [
+        SystemMessage(direct_system(domain)),
         *earlier_turns(state),
-        state.messages[-1],
+        HumanMessage(last_user_text(state, context)),
     ]
-    return {"messages": [await stream_answer(runtime.context, "router", messages)]}
+    return {"messages": [await client.stream_answer(context, "router", messages)]}

@@ -1,40 +1,117 @@
-"""Node: run one planned tool call, as one of several parallel branches, with a timeout."""
+"""Run one planned call: with a timeout, as its own traced run, its progress streamed.
+
+The task fetching unit calls `call_tool` for each call whose inputs are ready. The
+call is a child run of the planning step (its own run in LangSmith), sends its own
+`step_start`/`step_end` events, gets its own `timings` entry, and pushes its result to
+the `messages` stream as a `ToolMessage` the moment it ends, so chat clients show it.
+A failure or a timeout becomes an error result, never a crashed run.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
-from langgraph.runtime import Runtime
+from langchain_core.messages import ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
+from langgraph.graph.message import push_message
 
 from graphs.context import Context
-from graphs.state import ToolCall, ToolResult
-from nodes.steps import note, step
-from tools import TOOLS
+from graphs.domain import Domain
+from graphs.state import CallStatus, ToolResult
+from nodes.plan_parser import Task
+from nodes.steps import emit
+
+DISPLAY_CHARS = 1500  # of a result, in the ToolMessage a chat client shows
 
 
-@step("call_tool")
-async def call_tool(call: ToolCall, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Run the call; a failure or a timeout becomes an error result, never a crashed run."""
-    timeout = runtime.context.tool_timeout_seconds
+def call_id(run_key: str, index: int) -> str:
+    """Return the id of call `index` of a run: the plan's tool call and its result share it."""
+    return f"call_{run_key}_{index}"
+
+
+async def call_tool(
+    task: Task,
+    args: dict[str, Any],
+    *,
+    domain: Domain,
+    context: Context,
+    config: RunnableConfig,
+    run_key: str,
+    timings: list[dict[str, Any]],
+) -> ToolResult:
+    """Run one call with its resolved arguments; return its result (never raises)."""
+    tool = domain.tool(task.tool)
     started = time.time()
+    emit("step_start", step="call_tool", call=task.index, tool=task.tool)
+    status: CallStatus = "ok"
+    data: Any = None
     try:
-        tool = TOOLS.get(call.tool)
         if tool is None:
-            raise LookupError(f"no tool named {call.tool!r}; tools: {', '.join(TOOLS)}")
-        output, ok = str(await asyncio.wait_for(tool.ainvoke(call.args), timeout)), True
+            raise LookupError(f"no tool named {task.tool!r}; tools: {', '.join(domain.tool_names)}")
+        request = {
+            "name": task.tool,
+            "args": args,
+            "id": call_id(run_key, task.index),
+            "type": "tool_call",
+        }
+        async with asyncio.timeout(context.tool_timeout_seconds):
+            message = await tool.ainvoke(request, config)
+        output = message.text if isinstance(message, ToolMessage) else str(message)
+        data = _data_of(message, output)
     except TimeoutError:
-        output, ok = f"timed out after {timeout:g} s", False
+        output, status = f"timed out after {context.tool_timeout_seconds:g} s", "timeout"
     except Exception as err:  # any tool failure is reported to synthesis, not raised
-        output, ok = f"{type(err).__name__}: {err}", False
+        output, status = f"{type(err).__name__}: {err}", "error"
+    ended = time.time()
     result = ToolResult(
-        tool=call.tool,
-        args=call.args,
-        ok=ok,
-        output=output,
-        started_at=started,
-        ended_at=time.time(),
+        index=task.index, tool=task.tool, args=args, ok=status == "ok", status=status,
+        output=output, data=data, started_at=started, ended_at=ended,
+    )  # fmt: skip
+    timing = {
+        "step": "call_tool", "call": task.index, "tool": task.tool, "status": status,
+        "ok": status == "ok", "start": started, "end": ended, "ms": (ended - started) * 1000,
+    }  # fmt: skip
+    timings.append(timing)
+    emit("step_end", **timing)
+    _push(tool_message(result, run_key))
+    return result
+
+
+def _push(message: ToolMessage) -> None:
+    """Stream a message to chat clients now (a call outside a graph run has no stream)."""
+    try:
+        get_config()
+    except RuntimeError:
+        return
+    push_message(message, state_key=None)
+
+
+def tool_message(result: ToolResult, run_key: str) -> ToolMessage:
+    """Return a result as the `ToolMessage` chat clients render (its text cut for display)."""
+    text = result["output"]
+    if len(text) > DISPLAY_CHARS:
+        text = f"{text[:DISPLAY_CHARS]} ... ({len(result['output']):,} characters)"
+    identifier = call_id(run_key, result["index"])
+    return ToolMessage(
+        content=text,
+        tool_call_id=identifier,
+        name=result["tool"],
+        id=f"result_{identifier}",
+        status="success" if result["ok"] else "error",
     )
-    note(tool=call.tool, ok=ok)
-    return {"tool_results": [result]}
+
+
+def _data_of(message: Any, output: str) -> Any:
+    """Return the structured value behind a tool's text: its artifact, or its text as JSON."""
+    artifact = getattr(message, "artifact", None)
+    if artifact is not None:
+        return artifact
+    body = output.partition("\n")[2] if output.startswith("HTTP ") else output
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None

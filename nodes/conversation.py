@@ -1,42 +1,72 @@
-"""What nodes read from and write to the conversation: the query, earlier turns, the answer."""
+"""What nodes read from the conversation: the query (validated) and the earlier turns.
+
+A LangGraph client may send a message's content as a string or as a list of parts
+(chat UIs send `[{"type": "text", "text": ...}]`); both read as text here. The models
+see earlier turns as plain question/answer pairs: the plan's tool-call messages and
+tool results of earlier turns are for the client, not for the prompts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from graphs.context import Context
 from graphs.state import State
-from serving import client
+from serving.compat import UnsupportedContentError, content_text
 
 HISTORY = 4  # messages of earlier turns the planner, synthesizer and direct answers see
 
 
-def last_user_text(state: State) -> str:
-    """Return the text of the last human message (the query)."""
+class InvalidInputError(ValueError):
+    """The run's input cannot be answered: no question, an empty one, or too long a one."""
+
+
+def last_user_text(state: State, context: Context) -> str:
+    """Return the text of the last user message (the query), checked before any model call.
+
+    Raises:
+        InvalidInputError: no user message, an empty or oversized one, or non-text content.
+    """
     for message in reversed(state.messages):
         if isinstance(message, HumanMessage):
-            return str(message.text)
-    raise ValueError("the input has no user message: send {'messages': [{'role': 'user', ...}]}")
+            break
+    else:
+        raise InvalidInputError(
+            "the input has no user message: send {'messages': [{'role': 'user', ...}]}"
+        )
+    try:
+        text = content_text(message.content).strip()
+    except UnsupportedContentError as err:
+        raise InvalidInputError(f"the question cannot be read: {err}") from None
+    if not text:
+        raise InvalidInputError("the question is empty: ask something")
+    if len(text) > context.max_query_chars:
+        raise InvalidInputError(
+            f"the question has {len(text):,} characters; the limit is "
+            f"{context.max_query_chars:,} (MAX_QUERY_CHARS)"
+        )
+    return text
 
 
 def earlier_turns(state: State) -> list[AnyMessage]:
-    """Return the last few messages before the query, for follow-up questions."""
-    return state.messages[-HISTORY - 1 : -1]
+    """Return the last few question/answer messages before the query, as plain text.
 
-
-async def stream_answer(
-    context: Context, tier: client.Tier, messages: Sequence[BaseMessage]
-) -> AIMessage:
-    """Stream a tier's answer: its tokens reach the `messages` stream as they come.
-
-    The step's callback handler (nodes/steps.py) times the call and sends the
-    `first_token` event.
+    Only user messages and final answers count (no tool calls, no tool results);
+    list content becomes text, and parts that are not text are left out.
     """
-    answer: AIMessageChunk | None = None
-    async for chunk in client.chat_model(context, tier).astream(messages):
-        answer = chunk if answer is None else answer + chunk
-    if answer is None:
-        raise RuntimeError(f"the {tier} model streamed nothing")
-    return AIMessage(content=answer.content, id=answer.id, usage_metadata=answer.usage_metadata)
+    turns: list[AnyMessage] = []
+    for message in state.messages[:-1]:
+        if isinstance(message, HumanMessage):
+            turns.append(HumanMessage(_text_only(message.content), id=message.id))
+        elif isinstance(message, AIMessage) and not message.tool_calls:
+            text = _text_only(message.content)
+            if text.strip():
+                turns.append(AIMessage(text, id=message.id))
+    return turns[-HISTORY:]
+
+
+def _text_only(content: str | list[str | dict[str, object]]) -> str:
+    if isinstance(content, str):
+        return content
+    parts = [p if isinstance(p, str) else p.get("text") for p in content]
+    return "\n".join(str(p) for p in parts if isinstance(p, str) and p)

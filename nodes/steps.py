@@ -22,14 +22,14 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import Runtime
-from langgraph.types import Overwrite
 
 from graphs.context import Context
+from graphs.state import turn_of
 
 NodeT = TypeVar("NodeT", bound=Callable[..., Awaitable[dict[str, Any]]])
 
 _details: ContextVar[dict[str, Any]] = ContextVar("step_details")
-_writer: ContextVar[Callable[[Any], None]] = ContextVar("step_writer")
+_writer: ContextVar[Callable[[Any], None] | None] = ContextVar("step_writer", default=None)
 
 
 class ModelCallTimer(BaseCallbackHandler):
@@ -96,22 +96,23 @@ def note(**details: Any) -> None:
 
 
 def emit(event: str, **fields: Any) -> None:
-    """Send a custom stream event from the running step right now."""
-    _writer.get()({"event": event, "t": time.time(), **fields})
+    """Send a custom stream event from the running step right now (outside a step: nothing)."""
+    writer = _writer.get()
+    if writer is not None:
+        writer({"event": event, "t": time.time(), **fields})
 
 
-def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
+def step(name: str) -> Callable[[NodeT], NodeT]:
     """Time a node, stream its start/end as custom events, and record it in `timings`.
 
-    Args:
-        name: the step's name in events and timings.
-        first: the run's first step; it replaces the timings left by an earlier run
-            on the same thread instead of appending to them.
+    The entry carries the turn (the number of user messages), so a new turn's first
+    entry replaces the previous turn's (`graphs.state.this_turn`). A node may return
+    `timings` of its own (one per tool call, say); they follow the step's entry.
     """
 
     def decorate(node: NodeT) -> NodeT:
         @functools.wraps(node)
-        async def timed(state: Any, runtime: Runtime[Context]) -> dict[str, Any]:
+        async def timed(state: Any, runtime: Runtime[Context], **kwargs: Any) -> dict[str, Any]:
             if runtime.context is None:  # invoked without context=: defaults and env vars
                 runtime = dataclasses.replace(runtime, context=Context())
             details: dict[str, Any] = {}
@@ -121,7 +122,7 @@ def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
             start = time.time()
             emit("step_start", step=name)
             try:
-                update = await node(state, runtime)
+                update = await node(state, runtime, **kwargs)
             except Exception as err:
                 emit("step_error", step=name, error=f"{type(err).__name__}: {err}")
                 raise
@@ -129,7 +130,9 @@ def step(name: str, *, first: bool = False) -> Callable[[NodeT], NodeT]:
             timing = {"step": name, "start": start, "end": end, "ms": (end - start) * 1000}
             timing |= details
             emit("step_end", **timing)
-            return {**update, "timings": Overwrite([timing]) if first else [timing]}
+            turn = turn_of(state.messages)
+            timings = [{**t, "turn": turn} for t in [timing, *update.pop("timings", [])]]
+            return {**update, "timings": timings}
 
         return cast(NodeT, timed)
 

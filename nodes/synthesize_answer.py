@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import (
-    HumanMessage,
-    SystemMessage,
-)
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
-from graphs.state import State, format_results
-from nodes import prompts
-from nodes.conversation import earlier_turns, last_user_text, stream_answer
+from graphs.domain import Domain
+from graphs.state import State, current
+from nodes.conversation import earlier_turns, last_user_text
+from nodes.render_prompts import synthesizer_system, synthesizer_user
 from nodes.steps import step
-from nodes.system_prompts import synthesizer_system_prompt
+from serving import client
 
 
 @step("synthesize_answer")
-async def synthesize_answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def synthesize_answer(
+    state: State, runtime: Runtime[Context], *, domain: Domain
+) -> dict[str, Any]:
     """Stream the answer from the synthesizer tier, given the question and tool results."""
-    user = prompts.SYNTHESIZER_USER.format(
-        results=format_results(state.tool_results), question=last_user_text(state)
-    )
+    context = runtime.context
     messages = [
-        SystemMessage(synthesizer_system_prompt(runtime.context.http_services)),
+        SystemMessage(synthesizer_system(domain, context.http_services)),
         *earlier_turns(state),
-        HumanMessage(user),
+        HumanMessage(
+            synthesizer_user(
+                last_user_text(state, context), current(state.tool_results, state.messages)
+            )
+        ),
     ]
-    return {"messages": [await stream_answer(runtime.context, "synthesizer", messages)]}
+    return {"messages": [await client.stream_answer(context, "synthesizer", messages)]}

@@ -8,15 +8,15 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
-from pydantic import BaseModel
 
 from graphs.context import Context
 from serving import client
+from serving.compat import CompatChatOpenAI, parse_text_tool_calls
 from tools import calculator
 
 
 def test_assistant_tool_calls_carry_empty_content_not_null() -> None:
-    model = client.CompatChatOpenAI(model="m", base_url="http://127.0.0.1:9/v1", api_key="x")  # type: ignore[arg-type]
+    model = CompatChatOpenAI(model="m", base_url="http://127.0.0.1:9/v1", api_key="x")  # type: ignore[arg-type]
     call = {"name": "calculator", "args": {"expression": "1+1"}, "id": "c1"}
     payload = model._get_request_payload(
         [HumanMessage("q"), AIMessage("", tool_calls=[call]), ToolMessage("2", tool_call_id="c1")]
@@ -25,18 +25,28 @@ def test_assistant_tool_calls_carry_empty_content_not_null() -> None:
     assert assistant["tool_calls"] and assistant["content"] == ""
 
 
-class Choice(BaseModel):
-    route: str
+ROUTES = ["direct", "tools"]
 
 
-@pytest.mark.parametrize(
-    ("backend", "expected_type"), [("llama_cpp", "json_object"), ("vllm", "json_schema")]
-)
-def test_structured_output_uses_each_servers_form(backend: str, expected_type: str) -> None:
-    model = client.CompatChatOpenAI(model="m", base_url="http://127.0.0.1:9/v1", api_key="x")  # type: ignore[arg-type]
-    runnable = client.structured_model(model, Choice, backend, {"type": "object"})  # type: ignore[arg-type]
-    bound = runnable.first  # type: ignore[attr-defined]
-    assert bound.kwargs["response_format"]["type"] == expected_type
+def test_a_choice_is_constrained_the_way_each_server_takes_it() -> None:
+    assert client.choice_request("vllm", ROUTES) == {
+        "extra_body": {"structured_outputs": {"choice": ROUTES}}
+    }
+    assert client.choice_request("llama_cpp", ROUTES) == {
+        "extra_body": {"grammar": 'root ::= "direct" | "tools"'}
+    }
+    schema = client.choice_request("openai", ROUTES)["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["choice"]["enum"] == ROUTES
+
+
+def test_a_grammar_goes_where_each_server_reads_it() -> None:
+    assert client.grammar_request("vllm", "root ::= x") == {
+        "extra_body": {"structured_outputs": {"grammar": "root ::= x"}}
+    }
+    assert client.grammar_request("llama_cpp", "root ::= x") == {
+        "extra_body": {"grammar": "root ::= x"}
+    }
+    assert client.grammar_request("openai", "root ::= x") == {}
 
 
 def models_server(owner: str) -> ThreadingHTTPServer:
@@ -94,7 +104,7 @@ TOOL_NAMES = {"query_database", "search_docs", "calculator"}
 
 
 def parsed(text: str) -> list[tuple[str, dict[str, object]]]:
-    calls = client.parse_text_tool_calls(text, TOOL_NAMES)
+    calls = parse_text_tool_calls(text, TOOL_NAMES)
     assert all(c["type"] == "tool_call" and c["id"] for c in calls)
     assert len({c["id"] for c in calls}) == len(calls)
     return [(c["name"], c["args"]) for c in calls]
@@ -182,18 +192,19 @@ def completion(content: str) -> dict[str, object]:
     }
 
 
-def stream_body(content: str) -> bytes:
+def stream_body(content: str, finish: bool = True) -> bytes:
     events = []
-    for piece in (content[: len(content) // 2], content[len(content) // 2 :]):
+    pieces = [(content[: len(content) // 2], None), (content[len(content) // 2 :], None)]
+    for piece, reason in pieces + ([("", "stop")] if finish else []):
         chunk = {
             "id": "x",
             "object": "chat.completion.chunk",
             "created": 0,
             "model": "m",
-            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": reason}],
         }
         events.append(f"data: {json.dumps(chunk)}\n\n")
-    return ("".join(events) + "data: [DONE]\n\n").encode()
+    return ("".join(events) + ("data: [DONE]\n\n" if finish else "")).encode()
 
 
 def text_server(content: str, requests: list[dict[str, object]]) -> httpx.AsyncClient:
@@ -211,10 +222,8 @@ def text_server(content: str, requests: list[dict[str, object]]) -> httpx.AsyncC
     return httpx.AsyncClient(transport=httpx.MockTransport(handle))
 
 
-def text_model(
-    content: str, requests: list[dict[str, object]], **kw: object
-) -> client.CompatChatOpenAI:
-    return client.CompatChatOpenAI(
+def text_model(content: str, requests: list[dict[str, object]], **kw: object) -> CompatChatOpenAI:
+    return CompatChatOpenAI(
         model="m",
         base_url="http://llama.test/v1",
         api_key="x",  # type: ignore[arg-type]
@@ -272,15 +281,12 @@ async def test_text_is_left_alone_without_tools_or_off_llama_cpp() -> None:
         assert answer.content == TEXT_CALL and not answer.tool_calls
 
 
-async def test_chat_model_reads_text_tool_calls_only_on_open_model_servers() -> None:
+async def test_a_tool_calling_model_reads_text_tool_calls() -> None:
     context = Context()
-    for backend in ("llama_cpp", "vllm"):
-        model = client.chat_model(context, "synthesizer", backend=backend)  # type: ignore[arg-type]
-        assert isinstance(model, client.CompatChatOpenAI) and model.text_tool_calls
-    openai = client.chat_model(context, "synthesizer", backend="openai")
-    assert isinstance(openai, client.CompatChatOpenAI) and not openai.text_tool_calls
+    model = client.chat_model(context, "synthesizer", tools=True)
+    assert isinstance(model, CompatChatOpenAI) and model.text_tool_calls
     plain = client.chat_model(context, "synthesizer")
-    assert isinstance(plain, client.CompatChatOpenAI) and not plain.text_tool_calls
+    assert isinstance(plain, CompatChatOpenAI) and not plain.text_tool_calls
 
 
 async def test_tool_results_go_back_to_the_server_with_the_call() -> None:

@@ -14,8 +14,10 @@ from langchain_core.runnables import Runnable
 
 from graphs import react_agent
 from graphs.context import Context
+from nodes.render_prompts import react_system
 from serving import client
-from tools import TOOLS
+from tests.support.travel import TRAVEL
+from tools import SHOP
 
 
 class ToolCallingFake(BaseChatModel):
@@ -51,21 +53,17 @@ def call(name: str, args: dict[str, Any], call_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Make every tier a scripted model; record which tier and backend were asked for."""
-    asked: dict[str, Any] = {"tiers": [], "backends": []}
+def fake() -> Any:
+    """Make every tier a scripted tool-calling model; record which tiers were asked for."""
+    asked: dict[str, Any] = {"tiers": [], "tools": []}
 
-    async def llama_cpp_backend(context: Context, tier: str) -> str:
-        return "llama_cpp"
-
-    def chat_model(context: Context, tier: str, **kwargs: Any) -> BaseChatModel:
+    def factory(context: Context, tier: str, **kwargs: Any) -> BaseChatModel:
         asked["tiers"].append(tier)
-        asked["backends"].append(kwargs.get("backend"))
+        asked["tools"].append(kwargs.get("tools"))
         return asked["model"]  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(client, "backend_of", llama_cpp_backend)
-    monkeypatch.setattr(client, "chat_model", chat_model)
-    return asked
+    with client.use_models(factory, backend="llama_cpp"):
+        yield asked
 
 
 async def test_two_tools_run_in_turn_and_the_scripted_answer_ends_the_run(
@@ -78,7 +76,7 @@ async def test_two_tools_run_in_turn_and_the_scripted_answer_ends_the_run(
             AIMessage("42 customers; Gold members have 60 days."),
         ]
     )
-    context = Context(http_allowed_hosts="api.example.com")
+    context = Context(http_services="- crm: GET http://crm.test/account?name=<name> -> x")
 
     state = await react_agent.graph.ainvoke(
         {"messages": [{"role": "user", "content": "Customers, and Gold refund window?"}]},
@@ -90,17 +88,17 @@ async def test_two_tools_run_in_turn_and_the_scripted_answer_ends_the_run(
     results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
     assert results["c1"].name == "query_database" and "42" in results["c1"].text
     assert results["c2"].name == "search_docs" and results["c2"].status == "success"
-    # One tool per model turn: the second call was made after the first result came back.
+    # The model asked for one tool per turn: the second came after the first result.
     assert len(model.seen) == 3
     assert [m.tool_call_id for m in model.seen[1] if isinstance(m, ToolMessage)] == ["c1"]
     assert [m.tool_call_id for m in model.seen[2] if isinstance(m, ToolMessage)] == ["c1", "c2"]
-    # Every turn went to the synthesizer tier, told its backend, with the run's prompt.
+    # Every turn went to the synthesizer tier, reading tool calls, with the run's prompt.
     assert fake["tiers"] == ["synthesizer"] * 3
-    assert fake["backends"] == ["llama_cpp"] * 3
-    assert set(model.bound) == set(TOOLS)
+    assert fake["tools"] == [True] * 3
+    assert set(model.bound) == set(SHOP.tool_names)
     system = model.seen[0][0]
     assert isinstance(system, SystemMessage)
-    assert "CREATE TABLE customers" in system.text and "api.example.com" in system.text
+    assert "CREATE TABLE customers" in system.text and "http://crm.test/account" in system.text
 
 
 async def test_a_failing_tool_call_reaches_the_model_as_an_error(fake: dict[str, Any]) -> None:
@@ -120,8 +118,23 @@ async def test_a_failing_tool_call_reaches_the_model_as_an_error(fake: dict[str,
     assert state["messages"][-1].text == "I cannot do that."
 
 
-def test_the_system_prompt_names_every_tool_and_the_schema() -> None:
-    prompt = react_agent.system_prompt(Context(http_allowed_hosts="b.test, a.test"))
-    assert all(name in prompt for name in TOOLS)
-    assert react_agent.DB_SCHEMA in prompt
-    assert "a.test, b.test" in prompt
+def test_the_system_prompt_shares_the_planners_context() -> None:
+    prompt = react_system(SHOP, "")
+    assert all(f"- {name}(" in prompt for name in SHOP.tool_names)
+    assert "CREATE TABLE orders" in prompt
+
+
+async def test_the_baseline_builds_for_another_domain(fake: dict[str, Any]) -> None:
+    fake["model"] = model = ToolCallingFake(
+        script=[
+            AIMessage("", tool_calls=[call("flight_status", {"flight": "NW100"}, "c1")]),
+            AIMessage("NW100 is delayed."),
+        ]
+    )
+    graph = react_agent.build_graph(TRAVEL)
+    state = await graph.ainvoke(
+        {"messages": [{"role": "user", "content": "NW100?"}]}, context=Context()
+    )
+    assert state["messages"][-1].text == "NW100 is delayed."
+    assert set(model.bound) == set(TRAVEL.tool_names)
+    assert "Northwind Travel Desk" in model.seen[0][0].text

@@ -1,3 +1,5 @@
+"""The router: the classifier decides what it is sure of; the small model, the rest."""
+
 import json
 
 import pytest
@@ -5,8 +7,11 @@ from langchain_core.messages import HumanMessage
 
 from graphs.context import Context
 from graphs.state import State
-from nodes.conversation import last_user_text
-from nodes.route_query import CLASSIFIER, features, route_query
+from nodes.conversation import InvalidInputError, last_user_text
+from nodes.route_classifier import RouteClassifier, classifier_for, cross_validate, features
+from nodes.route_query import route_query
+from tests.support.travel import TRAVEL
+from tools import SHOP
 
 
 class FakeRuntime:
@@ -27,7 +32,7 @@ class FakeRuntime:
     ],
 )
 def test_classifier_is_confident_on_clear_queries(query: str, route: str) -> None:
-    predicted, confidence = CLASSIFIER.predict(query)
+    predicted, confidence = classifier_for(SHOP).predict(query)
     assert predicted == route
     assert confidence >= Context().router_confidence
 
@@ -37,25 +42,47 @@ def test_features_mark_urls_and_numbers() -> None:
     assert "<num>" in features("what is 12 * 7")
 
 
+def test_each_domain_trains_its_own_classifier() -> None:
+    assert classifier_for(TRAVEL).predict("is flight NW100 on time?")[0] == "tools"
+    assert classifier_for(TRAVEL) is classifier_for(TRAVEL)
+    with pytest.raises(ValueError, match="both routes"):
+        RouteClassifier([("tools", "only one kind")])
+
+
+def test_cross_validation_reports_accuracy_and_coverage() -> None:
+    scores = cross_validate(SHOP.route_examples, threshold=0.85)
+    assert 0.8 < scores["accuracy"] <= 1 and 0.5 < scores["coverage"] <= 1
+
+
+async def route(
+    query: str, context: Context | None = None
+) -> tuple[dict[str, object], FakeRuntime]:
+    runtime = FakeRuntime(context)
+    update = await route_query(State(messages=[HumanMessage(query)]), runtime, domain=SHOP)  # type: ignore[arg-type]
+    return update, runtime
+
+
 async def test_confident_queries_make_no_model_call(scripted) -> None:  # type: ignore[no-untyped-def]
     models = scripted()
-    state = State(messages=[HumanMessage("Hello there!")])
-    runtime = FakeRuntime()
-    update = await route_query(state, runtime)  # type: ignore[arg-type]
-    assert update["route"] == "direct"
-    assert update["route_decided_by"] == "classifier"
+    update, runtime = await route("Hello there!")
+    assert (update["route"], update["route_decided_by"]) == ("direct", "classifier")
     assert models.calls == []
     assert [e["event"] for e in runtime.events] == ["step_start", "step_end"]
 
 
 async def test_unclear_queries_ask_the_small_model(scripted) -> None:  # type: ignore[no-untyped-def]
-    models = scripted(router=[json.dumps({"choice": "tools"})])
-    runtime = FakeRuntime(Context(router_confidence=1.01))  # nothing is confident enough
-    update = await route_query(State(messages=[HumanMessage("hmm")]), runtime)  # type: ignore[arg-type]
-    assert (update["route"], update["route_decided_by"]) == ("tools", "model")
+    models = scripted(router=[json.dumps({"choice": "direct"})])
+    update, _ = await route("hmm", Context(router_confidence=1.01))  # nothing is sure enough
+    assert (update["route"], update["route_decided_by"]) == ("direct", "model")
     assert models.calls == ["router"]
 
 
+async def test_a_malformed_model_answer_falls_back_to_tools(scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted(router=["maybe? {not json"])
+    update, _ = await route("hmm", Context(router_confidence=1.01))
+    assert (update["route"], update["route_decided_by"]) == ("tools", "fallback")
+
+
 def test_a_run_without_a_user_message_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="no user message"):
-        last_user_text(State(messages=[]))
+    with pytest.raises(InvalidInputError, match="no user message"):
+        last_user_text(State(messages=[]), Context())

@@ -34,37 +34,28 @@ EXIT_BOUND_SECONDS = 15.0
 # Runs the fast agent once, in a fresh process, with scripted models; prints what it saw.
 RUN_ONCE = """
 import asyncio, json, sys, time
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 from langchain_core.tracers.langchain import wait_for_all_tracers
 from langsmith.utils import tracing_is_enabled
 from serving import client
+from tests.support.models import ScriptedModels
 
 question, plan, flush = sys.argv[1], sys.argv[2], sys.argv[3] == "flush"
-scripts = {"planner": [plan, '{"calls": []}'], "synthesizer": ["Done."]}
-
-def chat_model(context, tier, *, max_tokens=None):
-    script = scripts[tier]
-    answer = script.pop(0) if len(script) > 1 else script[0]
-    return GenericFakeChatModel(messages=iter([AIMessage(answer)]))
-
-async def backend_of(context, tier):
-    return "openai"
-
-client.chat_model, client.backend_of = chat_model, backend_of
+models = ScriptedModels(planner=[plan], synthesizer=["Done."])
 from graphs.context import Context
 from graphs.fast_agent import graph
 
 start = time.monotonic()
-state = asyncio.run(graph.ainvoke(
-    {"messages": [{"role": "user", "content": question}]}, context=Context(router_confidence=0.0)
-))
+with client.use_models(models):
+    state = asyncio.run(graph.ainvoke(
+        {"messages": [{"role": "user", "content": question}]},
+        context=Context(router_confidence=0.0),
+    ))
 run_seconds = time.monotonic() - start
 if flush:
     wait_for_all_tracers()
 print(json.dumps({
     "route": state["route"],
-    "tools": sorted(r.tool for r in state["tool_results"]),
+    "tools": sorted(r["tool"] for r in state["tool_results"]),
     "tracing": bool(tracing_is_enabled()),
     "run_seconds": run_seconds,
 }))
@@ -73,7 +64,11 @@ print(json.dumps({
 
 def run_once(env: dict[str, str], calls: list[dict[str, Any]], *, flush: bool) -> dict[str, Any]:
     """Run the graph in a subprocess; return its report, exit code and wall time."""
-    plan = json.dumps({"calls": calls})
+    lines = [
+        f"{i}. {c['tool']}({next(iter(c['args']))}={json.dumps(next(iter(c['args'].values())))})"
+        for i, c in enumerate(calls, 1)
+    ]
+    plan = "\n".join([*lines, f"{len(calls) + 1}. join()"])
     args = [sys.executable, "-c", RUN_ONCE, QUESTION, plan, "flush" if flush else "exit"]
     start = time.monotonic()
     done = subprocess.run(
@@ -230,7 +225,7 @@ def test_every_node_and_tool_reaches_langsmith_as_one_run_tree(
 
     runs = recorder.runs
     names = Counter(run["name"] for run in runs.values())
-    expected = {"route_query": 1, "plan_tools": 1, "call_tool": 2, "synthesize_answer": 1}
+    expected = {"route_query": 1, "plan_and_call_tools": 1, "synthesize_answer": 1}
     expected |= {"calculator": 1, "query_database": 1}
     assert {name: names[name] for name in expected} == expected
     assert all(run.get("start_time") and run.get("end_time") for run in runs.values())
@@ -245,9 +240,7 @@ def test_every_node_and_tool_reaches_langsmith_as_one_run_tree(
             chain.append(run)
         return chain
 
-    tool_steps = set()
-    for run in runs.values():
-        if run["name"] in ("calculator", "query_database"):
-            [step] = [a for a in ancestors(run) if a["name"] == "call_tool"]
-            tool_steps.add(step["id"])
-    assert len(tool_steps) == 2  # each tool under its own call_tool branch
+    tools = [run for run in runs.values() if run["name"] in ("calculator", "query_database")]
+    assert len(tools) == 2  # each call is its own run, under the planning step
+    for run in tools:
+        assert "plan_and_call_tools" in [a["name"] for a in ancestors(run)]

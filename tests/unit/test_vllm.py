@@ -1,43 +1,16 @@
-"""The vLLM pieces that need no server: the choice constraint, the launch, metrics, load math."""
+"""The vLLM pieces that need no server: the launch, metrics, load math."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from langchain_core.language_models import FakeListChatModel
 
 from evals import load, metrics
 from evals.dataset import GROUPS
-from serving import client, vllm_cpu
+from serving import vllm_cpu
 from serving.models import ModelError
 from serving.process import free_port, kill_pid_file, write_pid
-
-ROUTES = ["direct", "tools"]
-
-
-def test_vllm_router_asks_for_a_choice_and_reads_the_bare_word() -> None:
-    runnable = client.choice_model(FakeListChatModel(responses=[" tools\n"]), ROUTES, "vllm")
-    bound = runnable.first  # type: ignore[attr-defined]
-    assert bound.kwargs == {"extra_body": {"structured_outputs": {"choice": ROUTES}}}
-    assert runnable.invoke("route this") == "tools"
-
-
-@pytest.mark.parametrize("backend", ["llama_cpp", "openai"])
-def test_other_servers_get_a_json_schema_limited_to_the_choices(backend: str) -> None:
-    model = FakeListChatModel(responses=[json.dumps({"choice": "direct"})])
-    runnable = client.choice_model(model, ROUTES, backend)  # type: ignore[arg-type]
-    response_format = runnable.first.kwargs["response_format"]  # type: ignore[attr-defined]
-    schema = response_format.get("schema") or response_format["json_schema"]["schema"]
-    assert schema["properties"]["choice"]["enum"] == ROUTES
-    assert runnable.invoke("route this") == "direct"
-
-
-def test_an_answer_outside_the_choices_is_an_error() -> None:
-    runnable = client.choice_model(FakeListChatModel(responses=["maybe"]), ROUTES, "vllm")
-    with pytest.raises(ValueError, match="not one of"):
-        runnable.invoke("route this")
 
 
 def test_vllm_launch_has_the_agent_flags(tmp_path: Path) -> None:

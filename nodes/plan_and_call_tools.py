@@ -1,0 +1,157 @@
+"""Node: stream the plan, and run each call the moment its line and its inputs are ready.
+
+The planner tier writes the plan in the plan language (`nodes.plan_parser`), its
+grammar enforced by the server where it can be (`nodes.plan_grammar`). Each line the
+parser completes goes straight to the task fetching unit (`nodes.task_fetching`), which
+starts it at once or when the calls it refers to end: tools run while the rest of the
+plan is still being written, and a dependent call waits for nothing but its inputs.
+Each call is its own child run, with its own events and timing (`nodes.call_tool`).
+
+For chat clients the plan is an AI message whose `tool_calls` appear one by one as
+their lines complete, and each result a `ToolMessage` as it ends; while the planner
+reads the question, the message says what is happening. A new round runs only when
+the plan ends with `replan()` or a reference names a field its input lacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
+from langgraph.config import get_config
+from langgraph.graph.message import push_message
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.domain import Domain
+from graphs.state import CallStatus, State, ToolResult, current, turn_of
+from nodes.call_tool import call_id, call_tool, tool_message
+from nodes.conversation import earlier_turns, last_user_text
+from nodes.plan_grammar import plan_grammar
+from nodes.plan_parser import PlanError, PlanParser, Task
+from nodes.render_prompts import planner_system, planner_user
+from nodes.steps import note, step
+from nodes.task_fetching import TaskFetchingUnit
+from serving import client
+
+STEP = "plan_and_call_tools"
+PLANNING = "Planning the tool calls…"  # shown by chat clients until the calls come in
+
+
+@step(STEP)
+async def plan_and_call_tools(
+    state: State, runtime: Runtime[Context], *, domain: Domain
+) -> dict[str, Any]:
+    """Plan this round's calls and run them as their lines stream in; return every result."""
+    context = runtime.context
+    question = last_user_text(state, context)
+    done = current(state.tool_results, state.messages)
+    round_ = 1 + sum(t["step"] == STEP for t in current(state.timings, state.messages))
+    run_key = _run_key(state)
+    plan = _PlanMessage(f"plan_{run_key}_{round_}")
+    timings: list[dict[str, Any]] = []
+    config = get_config()
+
+    async def execute(task: Task, args: dict[str, Any]) -> ToolResult:
+        return await call_tool(
+            task, args, domain=domain, context=context, config=config, run_key=run_key,
+            timings=timings,
+        )  # fmt: skip
+
+    unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
+    parser = PlanParser(domain.arg_names(), max_calls=max(0, context.max_tool_calls - len(done)))
+    parser.last_index = max((r["index"] for r in done), default=0)
+    held: list[Task] = []  # with stream dispatch off: started once the plan is complete
+
+    def take(items: list[Task | PlanError]) -> None:
+        for item in items:
+            if isinstance(item, PlanError):
+                if item.index is not None:
+                    status: CallStatus = "dropped" if "not run" in item.reason else "error"
+                    unit.skip(item.index, _tool_of(item.line), item.reason, status)
+                continue
+            plan.add_call(item, run_key)
+            if context.stream_dispatch:
+                unit.add(item)
+            else:
+                held.append(item)
+
+    messages = [
+        SystemMessage(planner_system(domain, context.http_services, context.max_tool_calls)),
+        *earlier_turns(state),
+        HumanMessage(planner_user(question, results=done)),
+    ]
+    plan.start()
+    started = time.time()
+    try:
+        grammar = plan_grammar(domain, context.max_tool_calls)
+        async for text in client.stream_plan(context, "planner", messages, grammar):
+            take(parser.feed(text))
+            if parser.ended:  # what a model writes after its plan is never used
+                break
+        take(parser.close())
+        planned_at = time.time()
+        for task in held:
+            unit.add(task)
+        results = await unit.join()
+    except BaseException:
+        await unit.cancel()
+        raise
+    new = [r for r in results if r["index"] not in {d["index"] for d in done}]
+    wants_more = parser.replan or any(r["status"] == "unresolved" for r in new)
+    replan = bool(new) and wants_more and round_ < context.max_plan_rounds
+    first_start = min((t["start"] for t in timings), default=None)
+    note(
+        round=round_,
+        calls=[f"{t.index}. {t.tool}" for t in parser.tasks],
+        plan_errors=[f"{e.line[:120]}: {e.reason}" for e in parser.errors],
+        plan_ms=(planned_at - started) * 1000,
+        first_call_ms=None if first_start is None else (first_start - started) * 1000,
+        replan=replan,
+    )
+    turn = turn_of(state.messages)
+    return {
+        "tool_results": [{**r, "turn": turn} for r in new],
+        "replan": replan,
+        "messages": [plan.final(), *(tool_message(r, run_key) for r in new)],
+        "timings": timings,
+    }
+
+
+class _PlanMessage:
+    """The plan as chat clients see it: one AI message whose tool calls stream in."""
+
+    def __init__(self, message_id: str) -> None:
+        self.id = message_id
+        self.tool_calls: list[dict[str, Any]] = []
+
+    def start(self) -> None:
+        push_message(AIMessageChunk(content=PLANNING, id=self.id), state_key=None)
+
+    def add_call(self, task: Task, run_key: str) -> None:
+        call = {"name": task.tool, "args": task.args, "id": call_id(run_key, task.index)}
+        self.tool_calls.append(call)
+        chunk = {**call, "args": json.dumps(task.args), "index": len(self.tool_calls) - 1}
+        push_message(
+            AIMessageChunk(content="", id=self.id, tool_call_chunks=[chunk]),  # type: ignore[list-item]
+            state_key=None,
+        )
+
+    def final(self) -> AIMessage:
+        """The message the thread keeps: the calls, without the planning notice."""
+        return AIMessage(content="", id=self.id, tool_calls=self.tool_calls)
+
+
+def _run_key(state: State) -> str:
+    """Return a short key unique to this turn (its user message), stable across rounds."""
+    human = next(m for m in reversed(state.messages) if isinstance(m, HumanMessage))
+    seed = f"{human.id}-{turn_of(state.messages)}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def _tool_of(line: str) -> str:
+    name = line.split(".", 1)[-1].strip().split("(", 1)[0].strip()
+    return name if name.isidentifier() else "?"

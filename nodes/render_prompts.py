@@ -1,0 +1,148 @@
+"""Fill the prompt templates (`nodes.prompts`) from a domain, the run's settings and results.
+
+Everything stable (the system prompts) is built once per domain and configuration and
+is byte-identical on every call. Tool results reach a model only through
+`format_results`: each inside `<result>` tags that a result cannot forge (a tag in a
+result is escaped), each cut to a size, and all of them to a total.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from graphs.domain import Domain, PlanExample
+from graphs.state import ToolResult
+from nodes import prompts
+
+MAX_RESULT_CHARS = 2000  # one result, as the models see it
+MAX_RESULTS_CHARS = 8000  # all results of a turn together
+STATIC_EXAMPLES = 8  # solved plans in the planner's (cached) system prompt
+_SERVICE = re.compile(r"^- (\w+): GET (\S+)", re.MULTILINE)
+_SERVICE_CALL = re.compile(r"@(\w+)\(([^()]*)\)")
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
+_TAG = re.compile(r"<(/?)(result)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=16)
+def shared_context(domain: Domain, services: str) -> str:
+    """Return the context the planner, synthesizer and baseline prompts start with."""
+    block = prompts.SERVICES.format(services=services.strip()) if services.strip() else ""
+    return prompts.SHARED_CONTEXT.format(
+        name=domain.name,
+        description=domain.description.strip(),
+        tools=domain.tools_text(),
+        services=block,
+        knowledge=domain.knowledge.strip(),
+    )
+
+
+@lru_cache(maxsize=16)
+def planner_system(domain: Domain, services: str, max_calls: int) -> str:
+    """Return the planner's system prompt: the shared context, the task, fixed examples."""
+    examples = "\n\n".join(
+        prompts.PLANNER_EXAMPLE.format(question=e.question, plan=e.plan)
+        for e in usable_examples(domain, services)[:STATIC_EXAMPLES]
+    )
+    task = prompts.PLANNER_TASK.format(max_calls=max_calls, examples=examples)
+    return f"{shared_context(domain, services)}\n\n{task}"
+
+
+def planner_user(
+    question: str,
+    nearest: Sequence[PlanExample] = (),
+    results: Sequence[ToolResult] = (),
+) -> str:
+    """Return the planner's user turn: nearest solved plans, the question, results so far."""
+    text = prompts.PLANNER_USER.format(question=question)
+    if nearest:
+        examples = "\n\n".join(
+            prompts.PLANNER_EXAMPLE.format(question=e.question, plan=e.plan) for e in nearest
+        )
+        text = prompts.PLANNER_NEAREST.format(examples=examples) + text
+    if results:
+        next_index = max(r["index"] for r in results) + 1
+        text = prompts.PLANNER_REPLAN.format(
+            question=text, results=format_results(results), next=next_index
+        )
+    return text
+
+
+@lru_cache(maxsize=16)
+def synthesizer_system(domain: Domain, services: str) -> str:
+    """Return the synthesizer's system prompt: the shared context, then its task."""
+    return f"{shared_context(domain, services)}\n\n{prompts.SYNTHESIZER_TASK}"
+
+
+def synthesizer_user(question: str, results: Sequence[ToolResult]) -> str:
+    """Return the synthesizer's user turn: the fenced results, then the question."""
+    return prompts.SYNTHESIZER_USER.format(results=format_results(results), question=question)
+
+
+@lru_cache(maxsize=16)
+def react_system(domain: Domain, services: str) -> str:
+    """Return the ReAct baseline's system prompt: the same shared context, its own task."""
+    return f"{shared_context(domain, services)}\n\n{prompts.REACT_TASK}"
+
+
+@lru_cache(maxsize=16)
+def direct_system(domain: Domain) -> str:
+    """Return the system prompt of a direct answer (no tools)."""
+    return prompts.DIRECT_SYSTEM.format(name=domain.name, description=domain.description)
+
+
+@lru_cache(maxsize=16)
+def router_system(domain: Domain) -> str:
+    """Return the system prompt of the small model when it routes."""
+    return prompts.ROUTER_SYSTEM.format(name=domain.name, tools=domain.tools_text())
+
+
+def format_results(results: Sequence[ToolResult]) -> str:
+    """Render results in call order, each fenced, capped, and escaped so none forges a tag."""
+    if not results:
+        return prompts.NO_RESULTS
+    blocks, budget = [], MAX_RESULTS_CHARS
+    for result in sorted(results, key=lambda r: r["index"]):
+        output = _TAG.sub(r"&lt;\1\2", result["output"])
+        cap = min(MAX_RESULT_CHARS, max(budget, 200))
+        if len(output) > cap:
+            output = f"{output[:cap]} ... (cut: {len(output):,} characters in all)"
+        budget -= len(output)
+        status = "ok" if result["ok"] else result.get("status", "error")
+        args = ", ".join(f"{k}={v!r}" for k, v in result["args"].items())[:300]
+        tool = f"{result['tool']}({args})".replace('"', "'")
+        blocks.append(
+            prompts.RESULT.format(index=result["index"], tool=tool, status=status, output=output)
+        )
+    return "\n".join(blocks)
+
+
+def usable_examples(domain: Domain, services: str) -> list[PlanExample]:
+    """Return the domain's solved plans with `@service(...)` filled in from `services`.
+
+    An example that calls a service the run has not configured is left out.
+    """
+    urls = dict(_SERVICE.findall(services))
+    examples = []
+    for example in domain.plan_examples:
+        plan = _expand_services(example.plan, urls)
+        if plan is not None:
+            examples.append(PlanExample(example.question, plan))
+    return examples
+
+
+def _expand_services(plan: str, urls: dict[str, str]) -> str | None:
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        template = urls.get(match[1])
+        if template is None:
+            missing = True
+            return match[0]
+        values = iter(v.strip() for v in match[2].split(","))
+        return _PLACEHOLDER.sub(lambda _: next(values, ""), template)
+
+    expanded = _SERVICE_CALL.sub(fill, plan)
+    return None if missing else expanded

@@ -1,0 +1,120 @@
+"""The router's classifier: naive Bayes over a domain's routing examples, and how good it is.
+
+Trained when a domain's graph first routes (well under a millisecond a query after
+that). `python -m nodes.route_classifier` (`make router`) retrains it on the shop's
+examples and prints its cross-validated accuracy and how many queries the confidence
+threshold lets it decide alone: run it after changing the examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import re
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+from graphs.domain import Domain, Route
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
+
+
+def features(text: str) -> list[str]:
+    """Return the words and word pairs of a text, plus shape markers (URL, number)."""
+    lowered = text.lower()
+    words = _WORD.findall(lowered)
+    marks = ["<url>"] if "http://" in lowered or "https://" in lowered else []
+    marks += ["<num>"] if any(w[0].isdigit() for w in words) else []
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)] + marks
+
+
+class RouteClassifier:
+    """Multinomial naive Bayes over words and word pairs, with add-one smoothing."""
+
+    def __init__(self, examples: Sequence[tuple[Route, str]]) -> None:
+        """Count features per route.
+
+        Raises:
+            ValueError: unless both routes have examples.
+        """
+        docs: Counter[str] = Counter(label for label, _ in examples)
+        if docs["direct"] == 0 or docs["tools"] == 0:
+            raise ValueError("routing needs examples of both routes, direct and tools")
+        self.counts: dict[str, Counter[str]] = {"direct": Counter(), "tools": Counter()}
+        for label, text in examples:
+            self.counts[label].update(features(text))
+        self.log_prior = {r: math.log(docs[r] / len(examples)) for r in self.counts}
+        self.vocab = set().union(*self.counts.values())
+        self.totals = {r: sum(c.values()) for r, c in self.counts.items()}
+
+    def predict(self, text: str) -> tuple[Route, float]:
+        """Return the likelier route and its posterior probability."""
+        known = [f for f in features(text) if f in self.vocab]
+        scores = {
+            route: self.log_prior[route]
+            + sum(math.log((counts[f] + 1) / (self.totals[route] + len(self.vocab))) for f in known)
+            for route, counts in self.counts.items()
+        }
+        best: Route = max(scores, key=lambda r: scores[r])  # type: ignore[arg-type]
+        total = sum(math.exp(s - scores[best]) for s in scores.values())
+        return best, 1.0 / total
+
+
+@lru_cache(maxsize=16)
+def classifier_for(domain: Domain) -> RouteClassifier:
+    """Return the classifier trained on a domain's routing examples (trained once)."""
+    return RouteClassifier(domain.route_examples)
+
+
+def cross_validate(
+    examples: Sequence[tuple[Route, str]], threshold: float, folds: int = 5, seed: int = 0
+) -> dict[str, float]:
+    """Return k-fold accuracy, the share the classifier decides alone, and its accuracy there."""
+    shuffled = list(examples)
+    random.Random(seed).shuffle(shuffled)
+    right = confident = confident_right = 0
+    for fold in range(folds):
+        test = shuffled[fold::folds]
+        train = [e for i, e in enumerate(shuffled) if i % folds != fold]
+        model = RouteClassifier(train)
+        for label, text in test:
+            route, p = model.predict(text)
+            right += route == label
+            if p >= threshold:
+                confident += 1
+                confident_right += route == label
+    n = len(shuffled)
+    return {
+        "accuracy": right / n,
+        "coverage": confident / n,
+        "confident_accuracy": confident_right / confident if confident else float("nan"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the shop router's cross-validated accuracy at a few thresholds."""
+    from graphs.context import Context
+    from tools import SHOP
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args(argv)
+    examples = SHOP.route_examples
+    labels = Counter(label for label, _ in examples)
+    print(f"{len(examples)} examples: {labels['direct']} direct, {labels['tools']} tools")  # noqa: T201
+    configured = Context().router_confidence
+    for threshold in sorted({0.6, 0.75, configured, 0.95}):
+        s = cross_validate(examples, threshold, args.folds)
+        mark = "  <- router_confidence" if threshold == configured else ""
+        print(  # noqa: T201
+            f"threshold {threshold:.2f}: accuracy {s['accuracy']:.1%}, decides alone "
+            f"{s['coverage']:.1%} (right there {s['confident_accuracy']:.1%}){mark}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

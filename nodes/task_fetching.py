@@ -1,0 +1,192 @@
+"""The task fetching unit: start each planned call the moment its inputs are ready.
+
+Each call added becomes an asyncio task at once. A call with references (`$1`, `$2.rate`)
+first awaits the futures of the calls it names: it starts the instant the last of them
+ends (no polling, no superstep barrier), with the references replaced by their values.
+A call whose input failed is not run; its result says which input failed. A reference
+that names a field its input does not have leaves the call `unresolved`: the planner
+gets another round for it (the only case that costs one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphs.state import CallStatus, ToolResult
+from nodes.plan_parser import REFERENCE, Task
+
+Execute = Callable[[Task, dict[str, Any]], Awaitable[ToolResult]]
+
+
+class UnresolvedReferenceError(LookupError):
+    """A `$N.field` names a field that call N's result does not have."""
+
+
+class TaskFetchingUnit:
+    """Run planned calls concurrently, each as soon as the calls it refers to are done.
+
+    Args:
+        execute: runs one call with its resolved arguments; never raises (a failure is
+            a result with `ok` False).
+        max_parallel: most calls running at once.
+        done: results of earlier rounds, which `$N` may name.
+    """
+
+    def __init__(
+        self, execute: Execute, max_parallel: int, done: list[ToolResult] | None = None
+    ) -> None:
+        """Start with no calls."""
+        self.execute = execute
+        self.slots = asyncio.Semaphore(max_parallel)
+        self.results: dict[int, asyncio.Future[ToolResult]] = {}
+        self.running: list[asyncio.Task[None]] = []
+        for result in done or []:
+            self._settle(result["index"], result)
+
+    def add(self, task: Task) -> None:
+        """Schedule a call: it starts now, or when its last input ends."""
+        self.results[task.index] = asyncio.get_running_loop().create_future()
+        self.running.append(asyncio.create_task(self._run(task), name=f"call {task.index}"))
+
+    def skip(self, index: int, tool: str, reason: str, status: CallStatus = "error") -> None:
+        """Record a planned call that will not run (a bad plan line), so dependents fail."""
+        self._settle(index, not_run(index, tool, {}, reason, status))
+
+    async def join(self) -> list[ToolResult]:
+        """Wait for every added call; return all results, earlier rounds' too, by number."""
+        await asyncio.gather(*self.running)
+        return [self.results[i].result() for i in sorted(self.results)]
+
+    async def cancel(self) -> None:
+        """Stop every call still running (the run was cancelled or its planner failed)."""
+        for task in self.running:
+            task.cancel()
+        await asyncio.gather(*self.running, return_exceptions=True)
+
+    async def _run(self, task: Task) -> None:
+        future = self.results[task.index]
+        try:
+            inputs = {i: await self.results[i] for i in sorted(task.deps)}
+            failed = [f"${i}" for i, result in inputs.items() if not result["ok"]]
+            if failed:
+                reason = f"not run: its input {', '.join(failed)} failed"
+                result = not_run(task.index, task.tool, task.args, reason)
+            else:
+                try:
+                    args = resolve(task.args, inputs)
+                except UnresolvedReferenceError as err:
+                    result = not_run(task.index, task.tool, task.args, str(err), "unresolved")
+                else:
+                    async with self.slots:
+                        result = await self.execute(task, args)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        if not future.done():
+            future.set_result(result)
+
+    def _settle(self, index: int, result: ToolResult) -> None:
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(result)
+        self.results[index] = future
+
+
+def not_run(
+    index: int, tool: str, args: dict[str, Any], reason: str, status: CallStatus = "error"
+) -> ToolResult:
+    """Return the result of a call that did not run, saying why."""
+    now = time.time()
+    return ToolResult(
+        index=index, tool=tool, args=args, ok=False, status=status, output=reason,
+        data=None, started_at=now, ended_at=now,
+    )  # fmt: skip
+
+
+def resolve(args: dict[str, Any], inputs: dict[int, ToolResult]) -> dict[str, Any]:
+    """Replace `$N` and `$N.field` in string arguments with values from call N's result.
+
+    A string that is one reference becomes the value itself (a number stays a number);
+    references inside longer strings are replaced by their text.
+
+    Raises:
+        UnresolvedReferenceError: a field the result does not have.
+    """
+
+    def value(match: Any) -> Any:
+        return lookup(inputs[int(match[1])], match[2])
+
+    resolved = {}
+    for name, arg in args.items():
+        if not isinstance(arg, str) or "$" not in arg:
+            resolved[name] = arg
+        elif whole := REFERENCE.fullmatch(arg.strip()):
+            resolved[name] = value(whole)
+        else:
+            resolved[name] = REFERENCE.sub(lambda m: _text(value(m)), arg)
+    return resolved
+
+
+def lookup(result: ToolResult, field: str | None) -> Any:
+    """Return a call's value (`$N`) or one field of it (`$N.field`).
+
+    `data` is what the tool handed back besides its text: rows (a list of dicts) from a
+    database, a JSON object from a web service, a number from the calculator. A field of
+    rows is that column (one value, or all of them joined); a field of an object is found
+    at any depth. Without a field: the single value of a one-cell result, else the text.
+    """
+    data = result.get("data")
+    if field is None:
+        single = _single_value(data)
+        return single if single is not None else result["output"]
+    found = _find(data, field.lower())
+    if found is None:
+        keys = ", ".join(sorted(_keys(data))) or "none (plain text)"
+        raise UnresolvedReferenceError(
+            f"${result['index']} ({result['tool']}) has no field {field!r}; its fields: {keys}"
+        )
+    return found[0] if len(found) == 1 else ", ".join(_text(v) for v in found)
+
+
+def _single_value(data: Any) -> Any:
+    if isinstance(data, int | float | str) and not isinstance(data, bool):
+        return data
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        row = data[0]
+        return next(iter(row.values())) if len(row) == 1 else None
+    return None
+
+
+def _find(data: Any, field: str) -> list[Any] | None:
+    """Return every value under a key named `field` (case-insensitive): rows, then depth."""
+    if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+        values = [v for row in data for k, v in row.items() if k.lower() == field]
+        return values or None
+    queue = [data]
+    while queue:  # breadth first: the shallowest match wins
+        item = queue.pop(0)
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key.lower() == field:
+                    return [value]
+            queue.extend(item.values())
+        elif isinstance(item, list):
+            queue.extend(item)
+    return None
+
+
+def _keys(data: Any) -> set[str]:
+    if isinstance(data, dict):
+        return set(data)
+    if isinstance(data, list):
+        return {k for row in data if isinstance(row, dict) for k in row}
+    return set()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else json.dumps(value)

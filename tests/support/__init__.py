@@ -1,0 +1,1 @@
+"""Helpers the tests share: scripted models and a second domain."""
