@@ -40,10 +40,12 @@ need each other's results must not refer to each other. When no tool helps, writ
 Examples:
 {examples}"""
 
-PLANNER_EXAMPLE = "Q: {question}\n{plan}"
+PLANNER_EXAMPLE = "{question}\n{plan}"
 
-# The question (and, when the planner replans, the results so far) in the user turn.
-PLANNER_USER = "Q: {question}"
+# The question (and, when the planner replans, the results so far) in the user turn. A
+# question of several parts lists them, so a small planner writes a call for each.
+PLANNER_QUESTION = "Q: {question}"
+PLANNER_PARTS = "\nParts: {parts}"
 PLANNER_NEAREST = "Solved questions like this one:\n{examples}\n\n"
 PLANNER_REPLAN = """{question}
 

@@ -18,11 +18,19 @@ from nodes import prompts
 
 MAX_RESULT_CHARS = 2000  # one result, as the models see it
 MAX_RESULTS_CHARS = 8000  # all results of a turn together
-STATIC_EXAMPLES = 8  # solved plans in the planner's (cached) system prompt
+STATIC_EXAMPLES = 40  # solved plans in the planner's (cached) system prompt
 _SERVICE = re.compile(r"^- (\w+): GET (\S+)", re.MULTILINE)
 _SERVICE_CALL = re.compile(r"@(\w+)\(([^()]*)\)")
 _PLACEHOLDER = re.compile(r"<[^<>]+>")
 _TAG = re.compile(r"<(/?)(result)", re.IGNORECASE)
+# Where a question's parts meet: a sentence end, a semicolon, or "and"/"also"/"then" before
+# a new question word or verb.
+_PARTS = re.compile(
+    r"\?\s+|;\s+|\.\s+(?=[A-Z])|,?\s+(?:and|also|plus|then)\s+(?=(?:what|what's|how|how's|"
+    r"which|who|when|where|is|are|does|do|did|can|tell|check|give|get|look|pull|find|the|"
+    r"its|their|his|her|our|in|convert|compute|search|count)\b)",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=16)
@@ -42,7 +50,7 @@ def shared_context(domain: Domain, services: str) -> str:
 def planner_system(domain: Domain, services: str, max_calls: int) -> str:
     """Return the planner's system prompt: the shared context, the task, fixed examples."""
     examples = "\n\n".join(
-        prompts.PLANNER_EXAMPLE.format(question=e.question, plan=e.plan)
+        prompts.PLANNER_EXAMPLE.format(question=planner_question(e.question), plan=e.plan)
         for e in usable_examples(domain, services)[:STATIC_EXAMPLES]
     )
     task = prompts.PLANNER_TASK.format(max_calls=max_calls, examples=examples)
@@ -55,10 +63,11 @@ def planner_user(
     results: Sequence[ToolResult] = (),
 ) -> str:
     """Return the planner's user turn: nearest solved plans, the question, results so far."""
-    text = prompts.PLANNER_USER.format(question=question)
+    text = planner_question(question)
     if nearest:
         examples = "\n\n".join(
-            prompts.PLANNER_EXAMPLE.format(question=e.question, plan=e.plan) for e in nearest
+            prompts.PLANNER_EXAMPLE.format(question=planner_question(e.question), plan=e.plan)
+            for e in nearest
         )
         text = prompts.PLANNER_NEAREST.format(examples=examples) + text
     if results:
@@ -67,6 +76,23 @@ def planner_user(
             question=text, results=format_results(results), next=next_index
         )
     return text
+
+
+def planner_question(question: str) -> str:
+    """Return a question as the planner reads it: `Q: ...`, and its parts when it has several."""
+    text = prompts.PLANNER_QUESTION.format(question=question)
+    parts = question_parts(question)
+    if len(parts) > 1:
+        text += prompts.PLANNER_PARTS.format(
+            parts=" ".join(f"({i}) {part}." for i, part in enumerate(parts, 1))
+        )
+    return text
+
+
+def question_parts(question: str) -> list[str]:
+    """Split a question into the things it asks: sentences, and clauses joined by "and"."""
+    parts = (p.strip(" ?.,") for p in _PARTS.split(question))
+    return [p for p in parts if p]
 
 
 @lru_cache(maxsize=16)

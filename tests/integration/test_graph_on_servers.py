@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 
 from graphs.context import Context
 from graphs.fast_agent import graph
@@ -23,14 +24,18 @@ ACME_DELIVERED_SQL = (
 
 
 async def run(question: str, context: Context) -> dict[str, Any]:
-    out: dict[str, Any] = {"chunks": [], "events": []}
+    out: dict[str, Any] = {"chunks": [], "events": [], "plan_chunks": []}
     async for mode, chunk in graph.astream(
         {"messages": [{"role": "user", "content": question}]},
         context=context,
         stream_mode=["messages", "custom", "values"],
     ):
-        if mode == "messages" and isinstance(chunk[0], AIMessageChunk) and chunk[0].content:
-            out["chunks"].append((chunk[1]["langgraph_node"], chunk[0].content))
+        if mode == "messages":
+            message, meta = chunk
+            if isinstance(message, AIMessageChunk) and str(message.id).startswith("plan_"):
+                out["plan_chunks"].append(message)
+            elif isinstance(message, AIMessageChunk) and message.content:
+                out["chunks"].append((meta["langgraph_node"], message.content))
         elif mode == "custom":
             out["events"].append(chunk)
         elif mode == "values":
@@ -44,29 +49,41 @@ def digits(text: str) -> str:
 
 
 @pytest.mark.engine
-async def test_multi_tool_question_runs_parallel_branches_and_streams(
+async def test_multi_tool_question_streams_plan_runs_calls_in_parallel_and_answers(
     llm_context: Context, checks_answers: bool
 ) -> None:
     out = await run(MULTI_TOOL_QUESTION, llm_context)
     state = out["state"]
 
     assert (state["route"], state["route_decided_by"]) == ("tools", "classifier")
-    results = {r.tool: r for r in state["tool_results"]}
-    assert {"query_database", "search_docs"} <= set(results), state["plan"]
-    assert all(r.ok for r in results.values()), results
+    results = state["tool_results"]
+    assert {"query_database", "search_docs"} <= {r["tool"] for r in results}, results
+    assert all(r["ok"] for r in results), results
 
-    branches = [t for t in state["timings"] if t["step"] == "call_tool"]
-    assert len(branches) >= 2
-    assert max(t["start"] for t in branches) < min(t["end"] for t in branches)  # overlapped
+    # Calls ran while the plan was still being written, and alongside each other.
+    [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"][:1]
+    planner_call = plan["model_calls"][0]
+    planner_end = planner_call["start"] + planner_call["ms"] / 1000
+    calls = [t for t in state["timings"] if t["step"] == "call_tool"]
+    assert min(t["start"] for t in calls) < planner_end, (calls, planner_call)
+    assert planner_call["tokens_out"] and planner_call["ttft_ms"] < planner_call["ms"]
 
-    nodes = {node for node, _ in out["chunks"]}
-    assert nodes == {"synthesize_answer"}
+    # Chat clients saw the plan's calls appear and their results, as messages.
+    assert sum(len(c.tool_call_chunks) for c in out["plan_chunks"]) == len(results)
+    assert sum(isinstance(m, ToolMessage) for m in state["messages"]) == len(results)
+    assert any(isinstance(m, AIMessage) and m.tool_calls for m in state["messages"])
+
+    # The answer streams, in several chunks, from the answer node only.
+    assert {node for node, _ in out["chunks"]} == {"synthesize_answer"}
     assert len(out["chunks"]) > 1
-
     events = [(e["event"], e.get("step")) for e in out["events"]]
-    for step in ("route_query", "plan_tools", "call_tool", "synthesize_answer"):
+    for step in ("route_query", "plan_and_call_tools", "call_tool", "synthesize_answer"):
         assert ("step_start", step) in events and ("step_end", step) in events
     assert ("first_token", None) in events
+
+    # The server reused the planner's warm system prompt from its prefix cache.
+    cached = planner_call.get("cached_tokens")
+    assert cached is not None and cached > 0.5 * planner_call["tokens_in"], planner_call
 
     answer = digits(state["messages"][-1].content)
     assert answer.strip()
@@ -76,9 +93,7 @@ async def test_multi_tool_question_runs_parallel_branches_and_streams(
         assert "60" in answer, answer
 
 
-async def test_greeting_is_answered_directly_by_the_small_model(
-    llm_context: Context,
-) -> None:
+async def test_greeting_is_answered_directly_by_the_small_model(llm_context: Context) -> None:
     out = await run("Hi! Who are you?", llm_context)
     state = out["state"]
     assert state["route"] == "direct"
@@ -89,11 +104,9 @@ async def test_greeting_is_answered_directly_by_the_small_model(
 
 
 async def test_a_tool_timeout_still_produces_an_answer(llm_context: Context) -> None:
-    from dataclasses import replace
-
     context = replace(llm_context, tool_timeout_seconds=0.000001)
     out = await run("How many support tickets are still open?", context)
     state = out["state"]
-    assert state["tool_results"] and not any(r.ok for r in state["tool_results"])
-    assert "timed out" in state["tool_results"][0].output
+    assert state["tool_results"] and not any(r["ok"] for r in state["tool_results"])
+    assert "timed out" in state["tool_results"][0]["output"]
     assert state["messages"][-1].content.strip()
