@@ -32,7 +32,11 @@ async def route_query(state: State, runtime: Runtime[Context], *, domain: Domain
     decided_by = "classifier"
     if confidence < context.router_confidence:
         messages = [SystemMessage(router_system(domain)), HumanMessage(query)]
-        choice = await client.choose(context, "router", messages, get_args(Route))
+        try:
+            choice = await client.choose(context, "router", messages, get_args(Route))
+        except client.ModelCallError as err:  # routing is a shortcut: without it, plan
+            note(error=str(err))
+            choice = None
         route, decided_by = (choice, "model") if choice else ("tools", "fallback")  # type: ignore[assignment]
     note(route=route, decided_by=decided_by, confidence=round(confidence, 3))
     return {"route": route, "route_decided_by": decided_by}

@@ -12,6 +12,7 @@ the one way to swap the models (scripted ones in tests, the simulated GPU in eva
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import weakref
@@ -202,8 +203,6 @@ async def choose(
 
 
 def _json_choice(text: str) -> str:
-    import json
-
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
@@ -298,6 +297,8 @@ class _deadline:  # noqa: N801  # used as `async with _deadline(...)`
             reason = f"answered HTTP {error.status_code}: {str(error)[:200]}"
         elif isinstance(error, ModelReplyError | openai.APIError | ValueError):
             reason = str(error)[:300]
+        elif isinstance(error, Exception):  # a reply the SDK could not even read
+            reason = f"its reply could not be read ({type(error).__name__}: {str(error)[:200]})"
         else:
             return False
         raise ModelCallError(
