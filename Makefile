@@ -45,7 +45,7 @@ demo: $(SERVERS)  ## Ask the demo question (or QUESTION="..."): steps and stream
 	$(BIN)/python -m graphs.cli $(if $(QUESTION),"$(QUESTION)")
 
 dev: $(SERVERS)  ## Serve the graphs with langgraph dev for LangGraph Studio
-	$(BIN)/langgraph dev --no-browser --port $(PORT)
+	$(BIN)/langgraph dev --no-browser --port $(PORT) --n-jobs-per-worker 8
 
 eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/results/embedded/
 	$(BIN)/python -m evals.run

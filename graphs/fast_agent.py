@@ -15,6 +15,7 @@ from functools import partial
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from graphs.domain import Domain

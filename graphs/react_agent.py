@@ -27,6 +27,7 @@ from langchain_core.messages import SystemMessage, ToolMessage
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from graphs.domain import Domain
