@@ -20,7 +20,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import ToolCall
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
@@ -85,15 +85,36 @@ class CompatChatOpenAI(ChatOpenAI):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        finished = False
-        async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
+        """Stream, checking the server finished; hold back text that starts like a tool call.
+
+        With `text_tool_calls` and tools bound, an answer whose text starts with `{`, `[`,
+        a fence or a tag is held until it ends: if it holds tool calls, they come out as
+        `tool_call_chunks` and no JSON ever reaches a chat client as if it were the answer.
+        """
+        names = _bound_tool_names(kwargs) if self.text_tool_calls else set()
+        finished, text, held = False, "", []
+        decided: bool | None = None if names else False  # True: hold, False: stream
+        async for chunk in super()._astream(messages, stop, None, **kwargs):
             finished = finished or bool((chunk.generation_info or {}).get("finish_reason"))
-            yield chunk
+            if decided is None:
+                text += chunk.text
+                if text.strip():
+                    decided = text.lstrip()[0] in "{[<`"
+            if decided is not False:
+                held.append(chunk)
+                continue
+            for released in [*held, chunk]:
+                await _announce(run_manager, released)
+                yield released
+            held = []
         if not finished:
             raise ModelReplyError(
                 f"the stream from {self.openai_api_base} ended before the model finished "
                 "(no finish_reason: the connection closed early)"
             )
+        for released in _as_tool_calls(held, names):
+            await _announce(run_manager, released)
+            yield released
 
     # Both paths to a whole response (a plain request, or a stream aggregated because a
     # streaming callback such as LangGraph's `messages` mode is attached) end in these
@@ -130,6 +151,43 @@ class CompatChatOpenAI(ChatOpenAI):
                 generation.message = message.model_copy(update={"content": "", "tool_calls": calls})
                 generation.text = ""
         return result
+
+
+async def _announce(
+    run_manager: AsyncCallbackManagerForLLMRun | None, chunk: ChatGenerationChunk
+) -> None:
+    """Tell the callbacks (LangGraph's `messages` stream among them) about a chunk."""
+    if run_manager is not None:
+        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+
+
+def _as_tool_calls(held: list[ChatGenerationChunk], names: set[str]) -> list[ChatGenerationChunk]:
+    """Return held chunks as one chunk of tool calls, if their text holds any; else as they are."""
+    if not held:
+        return []
+    whole = held[0]
+    for chunk in held[1:]:
+        whole = whole + chunk
+    calls = parse_text_tool_calls(whole.text, names)
+    if not calls:
+        return held
+    message = whole.message
+    tool_chunks = [
+        {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
+        for i, c in enumerate(calls)
+    ]
+    return [
+        ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                id=message.id,
+                tool_call_chunks=tool_chunks,  # type: ignore[arg-type]
+                usage_metadata=getattr(message, "usage_metadata", None),
+                response_metadata=message.response_metadata,
+            ),
+            generation_info=whole.generation_info,
+        )
+    ]
 
 
 def parse_text_tool_calls(text: str, tool_names: set[str]) -> list[ToolCall]:

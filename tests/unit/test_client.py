@@ -268,6 +268,18 @@ async def test_llama_cpp_model_turns_text_tool_calls_into_tool_calls(streamed: b
     assert bool(collect.tokens) is streamed
     ended = collect.ended[0].generations[0][0]  # callbacks see the calls, not the text
     assert isinstance(ended, ChatGeneration) and ended.message.tool_calls  # type: ignore[attr-defined]
+    assert "tool_call" not in "".join(collect.tokens)  # no JSON streamed as if it were the answer
+
+
+async def test_prose_still_streams_token_by_token_with_tools_bound() -> None:
+    requests: list[dict[str, object]] = []
+    model = text_model("We have 200 customers.", requests, text_tool_calls=True)
+    collect = Collect()
+    answer = await model.bind_tools([calculator]).ainvoke(
+        "How many?", {"callbacks": [collect]}, stream=True
+    )
+    assert answer.content == "We have 200 customers." and not answer.tool_calls  # type: ignore[union-attr]
+    assert [t for t in collect.tokens if t] == ["We have 200", " customers."]
 
 
 async def test_text_is_left_alone_without_tools_or_off_llama_cpp() -> None:
