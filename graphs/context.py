@@ -107,6 +107,20 @@ class Context:
             "(off: once the whole plan is)."
         },
     )
+    plan_templates: bool = field(
+        default=True,
+        metadata={
+            "description": "Reuse the plan of a solved question of the same shape instead of "
+            "asking the planner (and learn from plans that worked)."
+        },
+    )
+    speculate: bool = field(
+        default=True,
+        metadata={
+            "description": "Start likely read-only calls before the plan asks for them; "
+            "used only if it asks for exactly that call."
+        },
+    )
     max_query_chars: int = field(
         default=4000, metadata={"description": "Longest question accepted, in characters."}
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.tools import BaseTool
 
@@ -42,7 +43,11 @@ class Domain:
         tools: the tools, as LangChain tools; each says in `metadata["read_only"]`
             whether it only reads (only those are ever started speculatively).
         route_examples: (route, question) pairs the router's classifier learns from.
-        plan_examples: solved plans; the planner sees the nearest ones to each question.
+        plan_examples: solved plans; the planner sees them, questions of the same shape
+            reuse them, and the calls of the nearest ones may start early.
+        speculate: optional: calls worth starting from the question alone, before the
+            plan asks for them (read-only tools only; used only if the plan asks for
+            exactly that call).
     """
 
     name: str
@@ -51,6 +56,7 @@ class Domain:
     tools: tuple[BaseTool, ...]
     route_examples: tuple[tuple[Route, str], ...] = ()
     plan_examples: tuple[PlanExample, ...] = ()
+    speculate: Callable[[str], list[tuple[str, dict[str, Any]]]] | None = None
     tool_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

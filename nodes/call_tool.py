@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import ToolMessage
@@ -33,6 +35,41 @@ def call_id(run_key: str, index: int) -> str:
     return f"call_{run_key}_{index}"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What running a tool gave: its text, its data, how it ended, and when."""
+
+    output: str
+    data: Any
+    status: CallStatus
+    started: float
+    ended: float
+
+
+async def run_tool(
+    domain: Domain, name: str, args: dict[str, Any], *, context: Context,
+    config: RunnableConfig, identifier: str,
+) -> Outcome:  # fmt: skip
+    """Run a tool with a timeout, as a child run of the step; never raises."""
+    tool = domain.tool(name)
+    started = time.time()
+    status: CallStatus = "ok"
+    data: Any = None
+    try:
+        if tool is None:
+            raise LookupError(f"no tool named {name!r}; tools: {', '.join(domain.tool_names)}")
+        request = {"name": name, "args": args, "id": identifier, "type": "tool_call"}
+        async with asyncio.timeout(context.tool_timeout_seconds):
+            message = await tool.ainvoke(request, config)
+        output = message.text if isinstance(message, ToolMessage) else str(message)
+        data = _data_of(message, output)
+    except TimeoutError:
+        output, status = f"timed out after {context.tool_timeout_seconds:g} s", "timeout"
+    except Exception as err:  # any tool failure is reported to synthesis, not raised
+        output, status = f"{type(err).__name__}: {err}", "error"
+    return Outcome(output, data, status, started, time.time())
+
+
 async def call_tool(
     task: Task,
     args: dict[str, Any],
@@ -42,38 +79,30 @@ async def call_tool(
     config: RunnableConfig,
     run_key: str,
     timings: list[dict[str, Any]],
+    started_early: Awaitable[Outcome] | None = None,
 ) -> ToolResult:
-    """Run one call with its resolved arguments; return its result (never raises)."""
-    tool = domain.tool(task.tool)
-    started = time.time()
+    """Run one planned call (or adopt the same call started early); report it; never raises.
+
+    `started_early` is the same call, started speculatively before the plan asked for
+    it: its outcome is used, and its timing starts when it really started.
+    """
     emit("step_start", step="call_tool", call=task.index, tool=task.tool)
-    status: CallStatus = "ok"
-    data: Any = None
-    try:
-        if tool is None:
-            raise LookupError(f"no tool named {task.tool!r}; tools: {', '.join(domain.tool_names)}")
-        request = {
-            "name": task.tool,
-            "args": args,
-            "id": call_id(run_key, task.index),
-            "type": "tool_call",
-        }
-        async with asyncio.timeout(context.tool_timeout_seconds):
-            message = await tool.ainvoke(request, config)
-        output = message.text if isinstance(message, ToolMessage) else str(message)
-        data = _data_of(message, output)
-    except TimeoutError:
-        output, status = f"timed out after {context.tool_timeout_seconds:g} s", "timeout"
-    except Exception as err:  # any tool failure is reported to synthesis, not raised
-        output, status = f"{type(err).__name__}: {err}", "error"
-    ended = time.time()
+    if started_early is not None:
+        outcome = await started_early
+    else:
+        identifier = call_id(run_key, task.index)
+        outcome = await run_tool(
+            domain, task.tool, args, context=context, config=config, identifier=identifier
+        )
     result = ToolResult(
-        index=task.index, tool=task.tool, args=args, ok=status == "ok", status=status,
-        output=output, data=data, started_at=started, ended_at=ended,
+        index=task.index, tool=task.tool, args=args, ok=outcome.status == "ok",
+        status=outcome.status, output=outcome.output, data=outcome.data,
+        started_at=outcome.started, ended_at=outcome.ended,
     )  # fmt: skip
     timing = {
-        "step": "call_tool", "call": task.index, "tool": task.tool, "status": status,
-        "ok": status == "ok", "start": started, "end": ended, "ms": (ended - started) * 1000,
+        "step": "call_tool", "call": task.index, "tool": task.tool, "status": outcome.status,
+        "ok": outcome.status == "ok", "start": outcome.started, "end": outcome.ended,
+        "ms": (outcome.ended - outcome.started) * 1000, "speculative": started_early is not None,
     }  # fmt: skip
     timings.append(timing)
     emit("step_end", **timing)

@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from functools import partial
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
@@ -28,11 +30,13 @@ from langgraph.runtime import Runtime
 from graphs.context import Context
 from graphs.domain import Domain
 from graphs.state import CallStatus, State, ToolResult, current, turn_of
-from nodes.call_tool import call_id, call_tool, tool_message
+from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
+from nodes.plan_templates import template_bank
 from nodes.render_prompts import planner_system, planner_user
+from nodes.speculation import Speculation, predicted_calls
 from nodes.steps import note, step
 from nodes.task_fetching import TaskFetchingUnit
 from serving import client
@@ -55,10 +59,15 @@ async def plan_and_call_tools(
     timings: list[dict[str, Any]] = []
     config = get_config()
 
+    services = context.http_services
+    speculation = Speculation(domain, partial(_run_quietly, domain, context, config))
+    if context.speculate and not done:
+        speculation.start(predicted_calls(domain, services, question))
+
     async def execute(task: Task, args: dict[str, Any]) -> ToolResult:
         return await call_tool(
             task, args, domain=domain, context=context, config=config, run_key=run_key,
-            timings=timings,
+            timings=timings, started_early=speculation.take(task.tool, args),
         )  # fmt: skip
 
     unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
@@ -80,18 +89,23 @@ async def plan_and_call_tools(
                 held.append(item)
 
     messages = [
-        SystemMessage(planner_system(domain, context.http_services, context.max_tool_calls)),
+        SystemMessage(planner_system(domain, services, context.max_tool_calls)),
         *earlier_turns(state),
         HumanMessage(planner_user(question, results=done)),
     ]
     plan.start()
     started = time.time()
+    bank = template_bank(domain, services)
+    reused = bank.plan_for(question) if context.plan_templates and not done else None
     try:
-        grammar = plan_grammar(domain, context.max_tool_calls)
-        async for text in client.stream_plan(context, "planner", messages, grammar):
-            take(parser.feed(text))
-            if parser.ended:  # what a model writes after its plan is never used
-                break
+        if reused is not None:  # a solved question of the same shape: no planner call
+            take(parser.feed(reused[0] + "\n"))
+        else:
+            grammar = plan_grammar(domain, context.max_tool_calls)
+            async for text in client.stream_plan(context, "planner", messages, grammar):
+                take(parser.feed(text))
+                if parser.ended:  # what a model writes after its plan is never used
+                    break
         take(parser.close())
         planned_at = time.time()
         for task in held:
@@ -99,17 +113,25 @@ async def plan_and_call_tools(
         results = await unit.join()
     except BaseException:
         await unit.cancel()
+        await speculation.drop()
         raise
+    wasted = await speculation.drop()
     new = [r for r in results if r["index"] not in {d["index"] for d in done}]
     wants_more = parser.replan or any(r["status"] == "unresolved" for r in new)
     replan = bool(new) and wants_more and round_ < context.max_plan_rounds
+    if context.plan_templates and reused is None and round_ == 1 and _worked(parser, new):
+        bank.learn(question, parser.text)  # the next question of this shape skips the planner
     first_start = min((t["start"] for t in timings), default=None)
     note(
         round=round_,
+        plan_source="template" if reused else "planner",
+        template=reused[1] if reused else None,
         calls=[f"{t.index}. {t.tool}" for t in parser.tasks],
         plan_errors=[f"{e.line[:120]}: {e.reason}" for e in parser.errors],
         plan_ms=(planned_at - started) * 1000,
         first_call_ms=None if first_start is None else (first_start - started) * 1000,
+        speculative_hits=speculation.hits,
+        speculative_wasted=wasted,
         replan=replan,
     )
     turn = turn_of(state.messages)
@@ -143,6 +165,21 @@ class _PlanMessage:
     def final(self) -> AIMessage:
         """The message the thread keeps: the calls, without the planning notice."""
         return AIMessage(content="", id=self.id, tool_calls=self.tool_calls)
+
+
+async def _run_quietly(
+    domain: Domain, context: Context, config: RunnableConfig, tool: str, args: dict[str, Any],
+    identifier: str,
+) -> Outcome:  # fmt: skip
+    """Run a speculative call: no events and no message until the plan adopts it."""
+    return await run_tool(domain, tool, args, context=context, config=config, identifier=identifier)
+
+
+def _worked(parser: PlanParser, results: list[ToolResult]) -> bool:
+    """Whether a plan is worth reusing: complete, every call ran and succeeded."""
+    return (
+        bool(results) and not parser.errors and not parser.replan and all(r["ok"] for r in results)
+    )
 
 
 def _run_key(state: State) -> str:

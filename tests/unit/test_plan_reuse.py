@@ -1,0 +1,159 @@
+"""Plan reuse and speculation: nearest examples, slot filling, the exact-call rule."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from langchain_core.tools import tool
+
+from graphs.context import Context
+from graphs.domain import Domain, PlanExample, read_only
+from graphs.fast_agent import build_graph
+from nodes.call_tool import Outcome
+from nodes.plan_examples import ExampleIndex
+from nodes.plan_templates import TemplateBank, make_template
+from nodes.speculation import Speculation, predicted_calls
+from tools import SHOP
+
+SPEND = PlanExample(
+    "How much has Acme Corp spent with us in 2024?",
+    '1. query_database(sql="SELECT SUM(amount) FROM orders o JOIN customers c ON '
+    "c.id = o.customer_id WHERE c.name = 'Acme Corp' AND strftime('%Y', order_date) = '2024'\")"
+    "\n2. join()",
+)
+
+
+def test_the_nearest_solved_questions_come_first() -> None:
+    index = ExampleIndex(list(SHOP.plan_examples))
+    [(best, score)] = index.nearest(
+        "Which loyalty tier is Globex Industries in, by lifetime spend?", 1
+    )
+    assert "loyalty tier" in best.question and score > 0.3
+
+
+def test_a_question_of_the_same_shape_gets_the_plan_with_its_own_values() -> None:
+    bank = TemplateBank((SPEND,))
+    plan, source = bank.plan_for("How much has Globex Industries spent with us in 2025?")  # type: ignore[misc]
+    assert "c.name = 'Globex Industries'" in plan and "= '2025'" in plan
+    assert "Acme" not in plan and source == SPEND.question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much has the company with the biggest order spent with us in 2024?",  # not a name
+        "How much has Acme Corp spent with us?",  # another shape
+        "How much did Acme Corp spend with us in 2024?",
+    ],
+)
+def test_other_shapes_and_non_values_get_no_template(question: str) -> None:
+    assert TemplateBank((SPEND,)).plan_for(question) is None
+
+
+def test_a_value_inside_another_number_is_not_a_slot() -> None:
+    template = make_template("What is 18% of 2,450?", '1. calculator(expression="2450 * 0.18")')
+    assert template is not None and "0.18" in template.plan  # "18" only as a whole number
+    assert (
+        TemplateBank((PlanExample(template.source, template.plan),)).plan_for(
+            "What is 7% of 1,000?"
+        )
+        is None
+    )
+
+
+def test_plans_that_worked_are_learned_and_replans_are_not() -> None:
+    bank = TemplateBank(())
+    assert bank.learn(SPEND.question, SPEND.plan)
+    assert bank.plan_for("How much has Initech spent with us in 2023?") is not None
+    assert not bank.learn(
+        "Which country is Acme Corp in?", '1. query_database(sql="x")\n2. replan()'
+    )
+
+
+def test_entity_free_calls_of_near_examples_are_predicted() -> None:
+    calls = predicted_calls(SHOP, "", "How many urgent tickets are open right now?")
+    assert ("search_docs", {"query": "first response time urgent tickets"}) in calls
+    assert all("Acme" not in str(args) for _, args in calls)
+
+
+@tool
+async def send_email(to: str) -> str:
+    """Send an email (a side effect)."""
+    return to
+
+
+@read_only
+@tool
+async def lookup(q: str) -> str:
+    """Look something up."""
+    return q
+
+
+async def test_only_read_only_tools_start_early_and_only_exact_calls_are_used() -> None:
+    domain = Domain("D", "d", "", tools=(lookup, send_email))
+    ran: list[tuple[str, Any]] = []
+
+    async def run(name: str, args: dict[str, Any], identifier: str) -> Outcome:
+        ran.append((name, args))
+        await asyncio.sleep(0.01)
+        return Outcome("out", None, "ok", 0.0, 1.0)
+
+    speculation = Speculation(domain, run)
+    assert speculation.start([("send_email", {"to": "x"}), ("lookup", {"q": "a"})]) == ["lookup"]
+    assert speculation.take("lookup", {"q": "b"}) is None  # not the same call
+    early = speculation.take("lookup", {"q": "a"})
+    assert early is not None and (await early).output == "out"
+    assert speculation.take("lookup", {"q": "a"}) is None  # used once
+    speculation.start([("lookup", {"q": "c"})])
+    assert await speculation.drop() == 1  # never asked for: cancelled
+    assert all(name == "lookup" for name, _ in ran)  # send_email never ran
+
+
+async def test_a_dropped_speculative_result_never_reaches_the_answer(scripted) -> None:  # type: ignore[no-untyped-def]
+    hits: list[str] = []
+
+    @read_only
+    @tool
+    async def note(q: str) -> str:
+        """Note something."""
+        hits.append(q)
+        return f"SPECULATIVE {q}"
+
+    domain = Domain(
+        "D", "d", "", tools=(note,),
+        route_examples=(("tools", "note this please"), ("direct", "hello")),
+        speculate=lambda question: [("note", {"q": question}), ("note", {"q": "used"})],
+    )  # fmt: skip
+    models = scripted(planner=['1. note(q="used")\n2. join()'], synthesizer=["Done."])
+    state = await build_graph(domain).ainvoke(
+        {"messages": [{"role": "user", "content": "note this please"}]},
+        context=Context(router_confidence=0.0),
+    )
+    [result] = state["tool_results"]
+    assert result["args"] == {"q": "used"} and sorted(hits) == ["note this please", "used"]
+    [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    assert (plan["speculative_hits"], plan["speculative_wasted"]) == (["note"], 1)
+    [call] = [t for t in state["timings"] if t["step"] == "call_tool"]
+    assert call["speculative"] is True
+    synthesizer_prompt = [p for tier, p in models.prompts if tier == "synthesizer"][0]
+    assert "SPECULATIVE used" in synthesizer_prompt
+    assert "SPECULATIVE note this please" not in synthesizer_prompt
+
+
+async def test_a_template_question_needs_no_planner(scripted) -> None:  # type: ignore[no-untyped-def]
+    domain = Domain(
+        "D", "d", "", tools=SHOP.tools, plan_examples=(SPEND,),
+        route_examples=(("tools", "how much has x spent"), ("direct", "hello")),
+    )  # fmt: skip
+    models = scripted(synthesizer=["Globex spent a lot."])
+    state = await build_graph(domain).ainvoke(
+        {
+            "messages": [
+                {"role": "user", "content": "How much has Globex Industries spent with us in 2025?"}
+            ]
+        },
+        context=Context(router_confidence=0.0),
+    )
+    assert models.calls == ["synthesizer"]  # no planner call
+    [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    assert plan["plan_source"] == "template" and state["tool_results"][0]["ok"]
