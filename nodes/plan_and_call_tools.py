@@ -23,6 +23,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import merge_configs
 from langgraph.config import get_config
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
@@ -171,8 +172,19 @@ async def _run_quietly(
     domain: Domain, context: Context, config: RunnableConfig, tool: str, args: dict[str, Any],
     identifier: str,
 ) -> Outcome:  # fmt: skip
-    """Run a speculative call: no events and no message until the plan adopts it."""
-    return await run_tool(domain, tool, args, context=context, config=config, identifier=identifier)
+    """Run a speculative call: no events and no message until the plan adopts it.
+
+    Its trace run is tagged `speculative` (it shows in LangSmith whether used or not).
+    """
+    tagged = merge_configs(config, {"tags": ["speculative"]})
+    return await run_tool(
+        domain,
+        tool,
+        args,
+        context=context,
+        config=tagged,
+        identifier=identifier,  # type: ignore[arg-type]
+    )
 
 
 def _worked(parser: PlanParser, results: list[ToolResult]) -> bool:

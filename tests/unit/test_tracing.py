@@ -48,7 +48,7 @@ start = time.monotonic()
 with client.use_models(models):
     state = asyncio.run(graph.ainvoke(
         {"messages": [{"role": "user", "content": question}]},
-        context=Context(router_confidence=0.0),
+        context=Context(router_confidence=0.0, speculate=False),
     ))
 run_seconds = time.monotonic() - start
 if flush:
