@@ -177,14 +177,7 @@ async def _run_quietly(
     Its trace run is tagged `speculative` (it shows in LangSmith whether used or not).
     """
     tagged = merge_configs(config, {"tags": ["speculative"]})
-    return await run_tool(
-        domain,
-        tool,
-        args,
-        context=context,
-        config=tagged,
-        identifier=identifier,  # type: ignore[arg-type]
-    )
+    return await run_tool(domain, tool, args, context=context, config=tagged, identifier=identifier)
 
 
 def _worked(parser: PlanParser, results: list[ToolResult]) -> bool:
