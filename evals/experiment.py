@@ -6,7 +6,7 @@ through the same `run_one` as a local run, and the evaluators below score it the
 Offline, `evals.run` calls the same evaluators on each row itself (`evaluate_row`).
 
 The evaluators take LangSmith's keyword arguments: `outputs` (one run's row, as
-`evals.run.measure` makes it), `reference_outputs` (the example's facts, reference,
+`evals.runner.measure` makes it), `reference_outputs` (the example's facts, reference,
 group and route) and `inputs` (the question). Each returns `{"key", "score"}`, and a
 `comment` where the score needs one; a key is named after the row field it checks.
 """
@@ -24,7 +24,9 @@ from langsmith import schemas
 from langsmith.utils import LangSmithNotFoundError
 
 from evals.dataset import Question, load_dataset, missing_facts
+from evals.runner import run_one
 from graphs.context import Context
+from serving import tracing
 from serving.tracing import API_KEY_VARS, tracing_wanted
 
 DATASET_NAME = "fast-agent-eval"
@@ -189,7 +191,7 @@ async def run_experiment(
     *,
     timeout: float = 300.0,
     metadata: dict[str, Any] | None = None,
-    slot: list[Question] | None = None,
+    begin: Callable[[str, Question], None] | None = None,
     client: langsmith.Client | None = None,
     dataset_name: str = DATASET_NAME,
 ) -> ExperimentRun:
@@ -197,23 +199,21 @@ async def run_experiment(
 
     The dataset is first brought in line with `evals/dataset.jsonl` (all of it); the
     experiment covers only `questions`' examples. Each example runs through
-    `evals.run.run_one`, one at a time (concurrent runs would skew each other's
+    `evals.runner.run_one`, one at a time (concurrent runs would skew each other's
     latency), and its row is the run's outputs.
 
     Args:
-        graph_name: a key of `evals.run.GRAPHS`; also the experiment's name prefix.
+        graph_name: a key of `evals.runner.GRAPHS`; also the experiment's name prefix.
         questions: the questions to run (the local dataset's, matched by id).
         context: the Context every run gets.
         timeout: seconds per run.
         metadata: the experiment's metadata (the run's config); the graph is added.
-        slot: the simulated backend's current-question slot, set before each run.
+        begin: called with the graph's name and the question before each run (the
+            simulated backend's models learn which question they answer).
         client: the LangSmith client (default: the one `serving.tracing` installs).
         dataset_name: the LangSmith dataset.
     """
-    from evals.run import run_one  # evals.run imports this module
-    from serving.tracing import install_client
-
-    client = client or install_client()
+    client = client or tracing.install_client()
     dataset = ensure_dataset(client, dataset_name, load_dataset())
     by_id = {q.id: q for q in questions}
     examples = [
@@ -227,8 +227,8 @@ async def run_experiment(
 
     async def target(inputs: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
         question = by_id[metadata["id"]]
-        if slot is not None:
-            slot[:] = [question]
+        if begin is not None:
+            begin(graph_name, question)
         row = await run_one(graph_name, question, context, timeout)
         rows.append(row)
         return dict(row)  # LangSmith serializes its copy later, in the background

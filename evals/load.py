@@ -35,22 +35,13 @@ import httpx
 
 from evals.dataset import Question, load_dataset
 from evals.metrics import GENERATION_TOKENS, increase, prefix_cache_hit_rate, scrape
-from evals.run import run_one
+from evals.runner import run_one
 from evals.services import ExternalServices
+from evals.stats import percentile
 from graphs.context import Context
 
 TOOL_GROUPS = ("one_tool", "multi_tool")
 TARGET_FACTOR = 1.5
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Return the q-th percentile (0-100) by linear interpolation, or None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
 def pick_questions(count: int) -> list[Question]:
@@ -135,7 +126,9 @@ async def benchmark(args: argparse.Namespace, base: Context | None = None) -> di
     questions = pick_questions(args.concurrency)
     with ExternalServices(profile="fast", seed=0) as services:
         context = replace(
-            base or Context(), http_services=services.describe(), http_allowed_hosts="127.0.0.1"
+            base or Context(),
+            http_services=services.describe(),
+            http_allowed_origins=services.base_url,  # the services' origin, not every port
         )
         say = _say(args.quiet)
         say("warm-up run")

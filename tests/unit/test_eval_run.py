@@ -2,12 +2,16 @@
 
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from evals.dataset import Question, fact_found, missing_facts
-from evals.recorder import union_seconds
-from evals.run import parse_args, run_suite
+import pytest
+
+from evals.dataset import GROUPS, Question, fact_found, load_dataset, missing_facts
+from evals.recorder import RunRecorder, union_seconds
+from evals.run import parse_args, run_suite, select
+from evals.runner import used_and_wasted
 from graphs.context import Context
 
 
@@ -23,37 +27,67 @@ def test_missing_facts_are_reported() -> None:
     assert fact_found("82725", "a total of $82,725.00")
 
 
-async def test_suite_runs_both_graphs_and_writes_the_report(tmp_path: Path) -> None:
-    ids = ["greet-afternoon", "customers-ireland", "acme-crm-spend-refund", "initech-latest-track"]
+async def test_suite_runs_three_graphs_and_writes_the_report(tmp_path: Path) -> None:
+    ids = [
+        "greet-afternoon",
+        "customers-ireland",
+        "acme-crm-spend-refund",
+        "initech-latest-track",
+        "acme-country-weather",
+    ]
     args = parse_args(["--backend", "simulated", "--profile", "fast", "--ids", *ids])
     args.out = str(tmp_path)
     report = await run_suite(args)
 
     rows = [json.loads(line) for line in (tmp_path / "simulated" / "results.jsonl").open()]
-    assert {(r["graph"], r["id"]) for r in rows} == {
-        (g, i) for g in ("fast_agent", "react_agent") for i in ids
-    }
+    graphs = ("fast_agent", "react_agent", "react_sequential")
+    assert {(r["graph"], r["id"]) for r in rows} == {(g, i) for g in graphs for i in ids}
     assert all(r["error"] is None and r["correct"] for r in rows), [
-        r for r in rows if not r["correct"]
+        (r["graph"], r["id"], r["error"], r["missing"]) for r in rows if not r["correct"]
     ]
     by = {(r["graph"], r["id"]): r for r in rows}
-    # The fast agent plans once and fans out; the baseline takes a model turn per tool.
-    fast, react = (
-        by["fast_agent", "acme-crm-spend-refund"],
-        by["react_agent", "acme-crm-spend-refund"],
+    # Three independent calls: the fast agent plans once and runs them together; the
+    # baseline asks for all three in one turn, or (sequential) one a turn.
+    multi = {g: by[g, "acme-crm-spend-refund"] for g in graphs}
+    assert all(
+        sorted(r["tool_calls"]) == sorted(multi["fast_agent"]["tool_calls"]) for r in multi.values()
     )
+    assert len(multi["fast_agent"]["tool_calls"]) == 3
     assert (
-        sorted(fast["tool_calls"]) == sorted(react["tool_calls"]) and len(fast["tool_calls"]) == 3
+        multi["react_agent"]["model_calls"] == 2 and multi["react_sequential"]["model_calls"] == 4
     )
-    assert fast["model_calls"] == 2 and react["model_calls"] == 4
-    assert fast["tools_wall_ms"] < fast["tools_sum_ms"]
-    # A dependent chain takes a second planning round.
-    assert by["fast_agent", "initech-latest-track"]["model_calls"] == 3
+    assert multi["react_agent"]["tools_wall_ms"] < multi["react_agent"]["tools_sum_ms"]
+    bars = multi["fast_agent"]["waterfall"]  # the first call ran while the plan was written
+    [plan] = [b for b in bars if b["label"] == "plan_and_call_tools"]
+    assert min(b["start"] for b in bars if b["kind"] == "tool") < plan["end"]
+    # A chain a reference carries takes one planning round; a value read first, two.
+    assert by["fast_agent", "initech-latest-track"]["rounds"] == 1
+    assert by["react_agent", "initech-latest-track"]["rounds"] == 2
+    assert by["fast_agent", "acme-country-weather"]["rounds"] == 2
     assert by["fast_agent", "greet-afternoon"]["route"] == "direct"
+    assert all(r["chain_ms"] >= 0 for r in rows)
+    first = by["fast_agent", "customers-ireland"]
+    assert 0 < first["first_tool_ms"] < first["e2e_ms"] and first["plan_tokens"] > 0
 
     text = report.read_text()
     assert "SIMULATED" in text and "| overall |" in text and "## Targets" in text
+    assert "react / fast p50" in text and "sequential / fast p50" in text
+    assert "## Critical-path bound" in text and "## Per question" in text
     assert (tmp_path / "simulated" / "waterfall_fast_agent.png").stat().st_size > 1000
+
+
+async def test_the_sequential_baseline_needs_the_simulated_model(tmp_path: Path) -> None:
+    args = parse_args(["--graphs", "react_sequential", "--ids", "greet-afternoon"])
+    args.out = str(tmp_path)
+    with pytest.raises(SystemExit, match="simulated"):
+        await run_suite(args)
+
+
+def test_select_by_id_or_per_group() -> None:
+    questions = load_dataset()
+    assert [q.id for q in select(questions, None, ["capital-canada"])] == ["capital-canada"]
+    picked = select(questions, 2, [])
+    assert len(picked) == 8 and {q.group for q in picked} == set(GROUPS)
 
 
 class CountingMetrics(BaseHTTPRequestHandler):
@@ -92,5 +126,26 @@ async def test_a_vllm_server_s_prefix_cache_hit_rate_is_reported_per_graph(
         server.shutdown()
     text = report.read_text()
     assert "# Eval report: SIMULATED" in text
-    assert "| fast_agent | 90.0% |" in text and "| react_agent | 90.0% |" in text
+    for graph in ("fast_agent", "react_agent", "react_sequential"):
+        assert f"| {graph} | 90.0% |" in text
     assert (tmp_path / "vllm-x" / "results.jsonl").exists()
+
+
+def test_speculative_calls_the_plan_did_not_ask_for_are_not_counted_as_its_calls() -> None:
+    recorder = RunRecorder()
+    for n, (args, tags) in enumerate(
+        [
+            ({"query": "refunds"}, ["speculative"]),
+            ({"query": "warranty"}, ["speculative"]),
+            ({"sql": "SELECT 1"}, []),
+        ]  # fmt: skip
+    ):
+        run_id = uuid.UUID(int=n)
+        tool = "search_docs" if "query" in args else "query_database"
+        recorder.on_tool_start({"name": tool}, str(args), run_id=run_id, inputs=args, tags=tags)
+        recorder.on_tool_end("ok", run_id=run_id)
+    asked = [{"tool": "search_docs", "args": {"query": "refunds"}},
+             {"tool": "query_database", "args": {"sql": "SELECT 1"}}]  # fmt: skip
+    used, wasted = used_and_wasted(recorder.tool_calls(), asked)
+    assert [c["args"] for c in used] == [{"query": "refunds"}, {"sql": "SELECT 1"}]
+    assert [c["args"] for c in wasted] == [{"query": "warranty"}]

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from evals.services import PROFILES, ExternalServices, LatencyProfile, answer
+from evals.service_data import answer
+from evals.services import PROFILES, ExternalServices, LatencyProfile
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +149,16 @@ def test_stop_releases_the_port() -> None:
     running.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=1)
+
+
+def test_the_same_request_waits_as_long_in_every_run() -> None:
+    first, second = ExternalServices("realistic", seed=7), ExternalServices("realistic", seed=7)
+    params = {"name": "Acme Corp"}
+    assert first.latency("crm", params) == second.latency("crm", params)
+    assert first.latency("crm", params) == first.latency("crm", dict(params))  # not a sequence
+    assert 0.8 <= first.latency("crm", params) <= 1.5
+    others = {first.latency("crm", {"name": n}) for n in ("Initech", "Globex Industries", "Acme")}
+    assert len(others) == 3  # each request its own draw
+    assert ExternalServices("realistic", seed=8).latency("crm", params) != first.latency(
+        "crm", params
+    )

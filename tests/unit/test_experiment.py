@@ -304,11 +304,12 @@ async def test_a_graph_runs_as_an_experiment_with_runs_and_feedback(
     questions = [q for q in load_dataset() if q.id in ("greet-afternoon", "customers-ireland")]
     config = {"backend": "simulated", "profile": "fast", "context": {"planner_model": "x"}}
     with ExternalServices(profile="fast", seed=0) as services:
-        context = Context(http_services=services.describe(), http_allowed_hosts="127.0.0.1")
-        with simulated_gpu(services.base_url) as slot:
+        context = Context(http_services=services.describe(), http_allowed_origins=services.base_url)
+        with simulated_gpu(services.base_url) as models:
             experiment = await run_experiment(
-                "fast_agent", questions, context, metadata=config, slot=slot, client=client
-            )
+                "fast_agent", questions, context, metadata=config, begin=models.begin,
+                client=client,
+            )  # fmt: skip
 
     assert fake_langsmith.unknown == [], fake_langsmith.unknown
     # the rows are the local report's rows, as good as a local run's
@@ -394,7 +395,7 @@ async def test_the_eval_runner_writes_the_report_from_the_experiments(
     [session] = fake_langsmith.sessions.values()
     metadata = session["extra"]["metadata"]
     assert metadata["backend"] == "simulated" and metadata["questions"] == 2
-    assert metadata["context"]["http_allowed_hosts"] == "127.0.0.1"
+    assert metadata["context"]["http_allowed_origins"].startswith("http://127.0.0.1:")
     assert session["name"] in report.read_text()  # the report names the experiment
     assert len({f["run_id"] for f in fake_langsmith.feedback}) == 2
     assert fake_langsmith.unknown == []

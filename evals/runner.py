@@ -1,0 +1,181 @@
+"""Run one graph on one eval question and measure it: the row every eval report is made of.
+
+`run_one` streams the graph with a `RunRecorder` in its callbacks, so every model call
+and tool run of either graph is timed the same way; `measure` turns the records, the
+final state and the stream's first events into the row's numbers (milliseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
+from langgraph.graph.state import CompiledStateGraph
+
+from evals.dataset import Question, missing_facts
+from evals.oracle import tokens
+from evals.recorder import RunRecorder, union_seconds
+from graphs.context import Context
+from graphs.fast_agent import graph as fast_agent
+from graphs.react_agent import graph as react_agent
+
+GRAPHS: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {
+    "fast_agent": fast_agent,
+    "react_agent": react_agent,  # create_agent: the calls of one model turn run together
+    "react_sequential": react_agent,  # the same graph; the simulated model asks one call a turn
+}
+ANSWER_NODES = {"answer_directly", "synthesize_answer", "model"}
+PLAN_STEP = "plan_and_call_tools"
+
+
+def _messages(state: Any) -> list[BaseMessage]:
+    return list(state.messages if hasattr(state, "messages") else state["messages"])
+
+
+async def run_one(
+    name: str, question: Question, context: Context, timeout: float
+) -> dict[str, Any]:
+    """Run one graph (a key of `GRAPHS`) on one question; return its measured row."""
+    recorder = RunRecorder()
+    first_event: float | None = None
+    token_at: dict[str | None, float] = {}  # first answer-token time per message id
+    final: Any = None
+    error = None
+    try:
+        async with asyncio.timeout(timeout):
+            async for part in GRAPHS[name].astream(
+                {"messages": [{"role": "user", "content": question.question}]},
+                {"callbacks": [recorder]},
+                context=context,
+                stream_mode=["messages", "custom", "values"],
+                version="v2",
+            ):
+                now = time.time()
+                if part["type"] == "values":
+                    if final is None:  # the input echoed back is not progress
+                        final = part["data"]
+                        continue
+                    final = part["data"]
+                elif part["type"] == "messages":
+                    message, meta = part["data"]
+                    if message.text and meta.get("langgraph_node") in ANSWER_NODES:
+                        token_at.setdefault(message.id, now)
+                first_event = first_event if first_event is not None else now
+    except Exception as err:  # a failed run is a result too
+        error = f"{type(err).__name__}: {err}"
+    total = time.time() - recorder.t0
+    return measure(name, question, recorder, final, total, first_event, token_at, error)
+
+
+def measure(
+    name: str,
+    question: Question,
+    recorder: RunRecorder,
+    final: Any,
+    total: float,
+    first_event: float | None,
+    token_at: dict[str | None, float],
+    error: str | None,
+) -> dict[str, Any]:
+    """Turn one run's records into the report's numbers (milliseconds; times from `t0`)."""
+    t0 = recorder.t0
+    messages = _messages(final) if final is not None else []
+    answer = messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
+    timings = list(getattr(final, "timings", None) or [])
+    results = list(getattr(final, "tool_results", None) or [])
+    models = recorder.model_calls()
+    tools, wasted = used_and_wasted(recorder.tool_calls(), results)
+    tool_spans = [(c["start"], c["end"]) for c in tools]
+    busy = [(c["start"], c["end"]) for c in models] + tool_spans
+    plans = [t for t in timings if t["step"] == PLAN_STEP]
+    planned = [c for c in models if c.get("node") == PLAN_STEP] if plans else models[:-1]
+    row: dict[str, Any] = {
+        "graph": name,
+        "id": question.id,
+        "group": question.group,
+        "error": error,
+        "e2e_ms": total * 1000,
+        "first_event_ms": None if first_event is None else (first_event - t0) * 1000,
+        "first_token_ms": (token_at[answer.id] - t0) * 1000
+        if answer and answer.id in token_at
+        else None,
+        "first_tool_ms": _first_tool_ms(timings, models, tools),
+        "model_calls": len(models),
+        "model_ms": union_seconds([(c["start"], c["end"]) for c in models]) * 1000,
+        "tool_calls": [c["tool"] for c in tools],
+        "tool_runs": [[c["tool"], c["args"], (c["end"] - c["start"]) * 1000] for c in tools],
+        "tool_errors": sum("error" in c for c in tools),
+        "speculative_wasted": len(wasted),
+        "plan_source": plans[0].get("plan_source", "planner") if plans else None,
+        "tools_sum_ms": sum(e - s for s, e in tool_spans) * 1000,
+        "tools_wall_ms": union_seconds(tool_spans) * 1000,
+        "overhead_ms": (total - union_seconds(busy)) * 1000,
+        "tokens_out": sum(c.get("tokens_out") or 0 for c in models),
+        "plan_tokens": sum(c.get("tokens_out") or 0 for c in planned),
+        "rounds": len(plans) if plans else len(models) - 1 if tools else 0,
+        "cached_tokens": sum(c.get("cached_tokens") or 0 for c in models),
+        "tokens_in": sum(c.get("tokens_in") or 0 for c in models),
+        "ttft_ms": [c["ttft_ms"] for c in models if "ttft_ms" in c],
+        "itl_ms": [c["itl_ms"] for c in models if "itl_ms" in c],
+        "answer": answer.text if answer else "",
+        "answer_tokens": tokens(question.reference),
+        "waterfall": [
+            {"kind": "model", "label": c["node"], "start": c["start"] - t0, "end": c["end"] - t0}
+            for c in models
+        ]
+        + [
+            {"kind": "tool", "label": c["tool"], "start": c["start"] - t0, "end": c["end"] - t0}
+            for c in tools
+        ]
+        + [
+            {"kind": "unused", "label": c["tool"], "start": c["start"] - t0, "end": c["end"] - t0}
+            for c in wasted
+        ],
+    }
+    row["missing"] = missing_facts(question, row["answer"]) if not error else question.facts
+    row["correct"] = not error and not row["missing"]
+    route = next((t for t in timings if t["step"] == "route_query"), None)
+    if route:
+        row |= {
+            "route": route["route"],
+            "route_ok": route["route"] == question.route,
+            "route_by": route["decided_by"],
+            "route_ms": route["ms"],
+        }
+    return row
+
+
+def used_and_wasted(
+    runs: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split tool runs into the calls the run used and speculative calls it dropped.
+
+    A speculative run counts as used when the plan asked for exactly that call (the
+    graph adopts it); else its result never reached the answer.
+    """
+    asked = [(r["tool"], r["args"]) for r in results]
+    used, wasted = [], []
+    for run in runs:
+        if run.get("speculative") and (run["tool"], run["args"]) not in asked:
+            wasted.append(run)
+        else:
+            used.append(run)
+    return used, wasted
+
+
+def _first_tool_ms(
+    timings: list[dict[str, Any]], models: list[dict[str, Any]], tools: list[dict[str, Any]]
+) -> float | None:
+    """Return the time from the run's first step to its first tool start, if a tool ran.
+
+    From the fast agent's timings (its first call_tool start minus its first step's
+    start); for a graph without timings, from the recorded model and tool calls.
+    """
+    calls = [t["start"] for t in timings if t["step"] == "call_tool"]
+    if timings and calls:
+        return float(min(calls) - min(t["start"] for t in timings)) * 1000
+    if tools and models:
+        return float(tools[0]["start"] - models[0]["start"]) * 1000
+    return None
