@@ -17,7 +17,7 @@ VLLM_CPU := $(BIN)/python -m serving.vllm_cpu
 WITH_VLLM_CPU = env $$($(VLLM_CPU) env --port $(VLLM_PORT))
 N ?= 16
 
-.PHONY: install models up down status demo dev eval unit test lint format clean bench \
+.PHONY: install models up down status demo dev eval router unit test lint format clean bench \
 	vllm-cpu vllm-cpu-down vllm-cpu-demo vllm-cpu-test vllm-cpu-eval vllm-cpu-bench prod
 
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,9 @@ dev: $(SERVERS)  ## Serve the graphs with langgraph dev for LangGraph Studio
 
 eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/results/embedded/
 	$(BIN)/python -m evals.run
+
+router: install  ## Retrain the router on the domain's examples; print its cross-validated accuracy
+	$(BIN)/python -m nodes.route_classifier
 
 unit: install  ## The unit tests: seconds, no weights, no model servers
 	$(BIN)/python -m pytest -ra tests/unit
@@ -97,3 +100,9 @@ format:
 
 clean: down
 	rm -rf $(VENV) .langgraph_api
+
+# agent-chat-ui (npm packages pinned in tests/ui/) in Debian's chromium, against langgraph dev
+# on the embedded models: two turns of the fast agent, one of the baseline. Not in `make test`.
+.PHONY: ui-test
+ui-test: models  ## Browser test of agent-chat-ui; report and screenshots in build/ui-test/
+	UI_TEST=required $(BIN)/python -m pytest tests/ui -ra
