@@ -2,8 +2,8 @@
 
 Built from the tools' argument schemas: numbered lines `N. tool(arg=value, ...)` in
 order, at most `max_calls` of them, each argument of its schema's type, and an
-optional `N. replan()` last. llama.cpp takes it as `grammar`, vLLM as
-`structured_outputs.grammar`; elsewhere the plan parser validates what comes back.
+optional `N. replan()` last. The client boundary hands it to servers that enforce
+grammars while decoding; elsewhere the plan parser validates what comes back.
 """
 
 from __future__ import annotations

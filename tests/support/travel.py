@@ -71,6 +71,14 @@ TRAVEL = Domain(
     plan_examples=(
         PlanExample("Is NW200 delayed?", '1. flight_status(flight="NW200")\n2. join()'),
         PlanExample(
+            "Which gate does NW100 leave from, and what do 2 nights in Porto cost?",
+            '1. flight_status(flight="NW100")\n2. hotel_rate(city="Porto", nights=2)\n3. join()',
+        ),
+        PlanExample(
+            "How much are 4 nights in Lisbon, and is flight NW200 on time?",
+            '1. hotel_rate(city="Lisbon", nights=4)\n2. flight_status(flight="NW200")\n3. join()',
+        ),
+        PlanExample(
             "What do 2 nights in Madrid cost in pounds?",
             '1. hotel_rate(city="Madrid", nights=2)\n'
             '2. convert_currency(amount="$1.total_eur", to="GBP")\n3. join()',
