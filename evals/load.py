@@ -39,6 +39,7 @@ from evals.runner import run_one
 from evals.services import ExternalServices
 from evals.stats import percentile
 from graphs.context import Context
+from graphs.settings import TIERS, Settings, settings, use_settings
 
 TOOL_GROUPS = ("one_tool", "multi_tool")
 TARGET_FACTOR = 1.5
@@ -100,9 +101,10 @@ async def run_phase(
 
 async def decode_throughput(context: Context, streams: int, tokens: int) -> float:
     """Return the synthesizer server's aggregate decode rate (tokens/s) with `streams` at once."""
-    url = f"{context.synthesizer_base_url}/chat/completions"
+    server = settings().tier("synthesizer")
+    url = f"{server.base_url}/chat/completions"
     body = {
-        "model": context.synthesizer_model,
+        "model": server.model,
         "messages": [
             {"role": "user", "content": "Write the numbers from 1 to 1000, comma-separated."}
         ],
@@ -121,29 +123,33 @@ async def decode_throughput(context: Context, streams: int, tokens: int) -> floa
         return sum(counts) / (time.perf_counter() - started)
 
 
-async def benchmark(args: argparse.Namespace, base: Context | None = None) -> dict[str, Any]:
+async def benchmark(
+    args: argparse.Namespace, base: Context | None = None, operator: Settings | None = None
+) -> dict[str, Any]:
     """Run the four phases; return every figure, and the verdict on the targets."""
     questions = pick_questions(args.concurrency)
+    context = base or Context()
     with ExternalServices(profile="fast", seed=0) as services:
-        context = replace(
-            base or Context(),
+        served = replace(
+            operator or settings(),
             http_services=services.describe(),
             http_allowed_origins=services.base_url,  # the services' origin, not every port
         )
-        say = _say(args.quiet)
-        say("warm-up run")
-        await run_phase(questions[:1], context, 1, args.timeout)
-        say(f"single: {len(questions)} runs, one at a time")
-        first = await scrape(context.planner_base_url)
-        single = await run_phase(questions, context, 1, args.timeout)
-        single_rate = prefix_cache_hit_rate(first, await scrape(context.planner_base_url))
-        say(f"engine: decode rate with 1 and {args.concurrency} streams")
-        one_stream = await decode_throughput(context, 1, args.tokens)
-        n_streams = await decode_throughput(context, args.concurrency, args.tokens)
-        say(f"concurrent: {len(questions)} runs at once")
-        before = await scrape(context.planner_base_url)
-        concurrent = await run_phase(questions, context, args.concurrency, args.timeout)
-        after = await scrape(context.planner_base_url)
+        with use_settings(served):
+            say = _say(args.quiet)
+            say("warm-up run")
+            await run_phase(questions[:1], context, 1, args.timeout)
+            say(f"single: {len(questions)} runs, one at a time")
+            first = await scrape(served.planner_base_url)
+            single = await run_phase(questions, context, 1, args.timeout)
+            single_rate = prefix_cache_hit_rate(first, await scrape(served.planner_base_url))
+            say(f"engine: decode rate with 1 and {args.concurrency} streams")
+            one_stream = await decode_throughput(context, 1, args.tokens)
+            n_streams = await decode_throughput(context, args.concurrency, args.tokens)
+            say(f"concurrent: {len(questions)} runs at once")
+            before = await scrape(served.planner_base_url)
+            concurrent = await run_phase(questions, context, args.concurrency, args.timeout)
+            after = await scrape(served.planner_base_url)
 
     single_s, concurrent_s = single.summary(), concurrent.summary()
     scale = args.concurrency * one_stream / n_streams
@@ -151,10 +157,8 @@ async def benchmark(args: argparse.Namespace, base: Context | None = None) -> di
     return {
         "label": args.label,
         "concurrency": args.concurrency,
-        "servers": sorted(
-            {context.router_base_url, context.planner_base_url, context.synthesizer_base_url}
-        ),
-        "models": [context.router_model, context.planner_model, context.synthesizer_model],
+        "servers": sorted({served.tier(tier).base_url for tier in TIERS}),
+        "models": [served.tier(tier).model for tier in TIERS],
         "single": single_s,
         "concurrent": concurrent_s,
         "engine": {

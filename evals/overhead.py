@@ -174,7 +174,7 @@ async def measure(mode: str, tools: int, latency_ms: float, reps: int, warmup: i
     """
     context = Context(
         router_confidence=0.0, max_parallel_tools=MAX_TOOLS, max_tool_calls=MAX_TOOLS,
-        llm_backend="openai",
+        speculate=False,
     )  # fmt: skip
     route = "tools" if tools else "direct"
     walls, steps, skews, overlapped = [], [], [], 0

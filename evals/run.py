@@ -38,6 +38,8 @@ from evals.runner import GRAPHS, run_one
 from evals.services import PROFILES, ExternalServices
 from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
 from graphs.context import Context
+from graphs.settings import Settings, settings, use_settings
+from graphs.warmup import warm_up
 from serving import client
 
 REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
@@ -77,11 +79,14 @@ def add_bounds(rows: list[dict[str, Any]], questions: list[Question], services_u
         row["chain_ms"] = oracles[row["id"]].chain_ms(runs)
 
 
-async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Path:
+async def run_suite(
+    args: argparse.Namespace, base: Context | None = None, operator: Settings | None = None
+) -> Path:
     """Run the chosen graphs over the chosen questions; write results and the report.
 
-    `base` is the Context to run with (default: defaults and environment variables);
-    the local services' descriptions and origin are added to it.
+    `base` is the run Context and `operator` the Settings (default: the environment's);
+    the local services' descriptions and origin are added to the settings. On real
+    servers every stable prompt is read once first (`graphs.warmup`), untimed.
     """
     questions = select(load_dataset(), args.per_group, args.ids)
     simulated = args.backend == "simulated"
@@ -95,9 +100,10 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
     out = Path(args.out) / (args.label or args.backend)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
+    context = base or Context()
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
-        context = replace(
-            base or Context(),
+        served = replace(
+            operator or settings(),
             http_services=services.describe(),
             http_allowed_origins=services.base_url,  # the services' origin, not every port
         )
@@ -106,7 +112,8 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
             "label": args.label or args.backend,
             "profile": args.profile,
             "latency_ms": {k: asdict(v) for k, v in PROFILES.items() if k == args.profile},
-            "context": asdict(replace(context, http_services="(local services)")),
+            "context": asdict(context),
+            "settings": asdict(replace(served, http_services="(local services)")),
             "questions": len(questions),
             "graphs": graphs,
         }
@@ -115,7 +122,12 @@ async def run_suite(args: argparse.Namespace, base: Context | None = None) -> Pa
                 "ttft_ms": GPU_TTFT_S * 1000,
                 "per_token_ms": GPU_PER_TOKEN_S * 1000,
             }
-        with simulated_gpu(services.base_url) if simulated else _real() as models:
+        with (
+            use_settings(served),
+            simulated_gpu(services.base_url) if simulated else _real() as models,
+        ):
+            if not simulated:
+                await warm_up(context)
             begin = models.begin if models is not None else None
             if use_langsmith:  # one experiment per graph; LangSmith shows its own progress
                 experiments = []
@@ -156,14 +168,14 @@ async def _run_locally(
     hit_rates: dict[str, float | None] = {}
     done, total = 0, len(graphs) * len(questions)
     for name in graphs:
-        before = await scrape(context.planner_base_url)
+        before = await scrape(settings().planner_base_url)
         for question in questions:
             progress(done, total, f"{name} {question.id}")
             if begin is not None:
                 begin(name, question)
             rows.append(await run_one(name, question, context, timeout))
             done += 1
-        hit_rates[name] = prefix_cache_hit_rate(before, await scrape(context.planner_base_url))
+        hit_rates[name] = prefix_cache_hit_rate(before, await scrape(settings().planner_base_url))
     progress(total, total, "done")
     if any(rate is not None for rate in hit_rates.values()):
         config["prefix_cache_hit_rate"] = hit_rates

@@ -31,6 +31,7 @@ import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from graphs.domain import Domain
+from graphs.settings import settings
 from nodes.render_prompts import react_system
 from serving import client
 from serving.compat import CompatChatOpenAI
@@ -75,14 +76,15 @@ def build_graph(domain: Domain) -> CompiledStateGraph:  # type: ignore[type-arg]
         return await handler(
             request.override(
                 model=client.chat_model(context, "synthesizer", tools=True),
-                system_message=SystemMessage(react_system(domain, context.http_services)),
+                system_message=SystemMessage(react_system(domain, settings().http_services)),
             )
         )
 
     # A stand-in model: every model call goes to the run's synthesizer tier (use_tier).
+    operator = settings()
     placeholder = CompatChatOpenAI(
-        model=defaults.synthesizer_model,
-        base_url=defaults.synthesizer_base_url,
+        model=operator.synthesizer_model,
+        base_url=operator.synthesizer_base_url,
         api_key="not-needed",  # type: ignore[arg-type]
     )
     middleware: list[AgentMiddleware[Any, Any]] = [
@@ -93,7 +95,7 @@ def build_graph(domain: Domain) -> CompiledStateGraph:  # type: ignore[type-arg]
     return create_agent(
         placeholder,
         list(domain.tools),
-        system_prompt=react_system(domain, defaults.http_services),
+        system_prompt=react_system(domain, operator.http_services),
         middleware=middleware,
         context_schema=Context,
         name="react_agent",

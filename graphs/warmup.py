@@ -18,6 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from graphs.context import Context, Tier
 from graphs.domain import Domain
+from graphs.settings import settings
 from nodes import render_prompts
 from serving import client
 from tools import SHOP
@@ -25,7 +26,7 @@ from tools import SHOP
 
 def stable_prompts(context: Context, domain: Domain) -> list[tuple[str, Tier, str]]:
     """Return (name, tier, system prompt) of every prompt prefix the graphs reuse."""
-    services = context.http_services
+    services = settings().http_services
     return [
         (
             "planner",

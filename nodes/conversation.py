@@ -11,6 +11,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from graphs.context import Context
+from graphs.settings import settings
 from graphs.state import State
 from serving.compat import UnsupportedContentError, content_text
 
@@ -40,10 +41,10 @@ def last_user_text(state: State, context: Context) -> str:
         raise InvalidInputError(f"the question cannot be read: {err}") from None
     if not text:
         raise InvalidInputError("the question is empty: ask something")
-    if len(text) > context.max_query_chars:
+    limit = settings().max_query_chars
+    if len(text) > limit:
         raise InvalidInputError(
-            f"the question has {len(text):,} characters; the limit is "
-            f"{context.max_query_chars:,} (MAX_QUERY_CHARS)"
+            f"the question has {len(text):,} characters; the limit is {limit:,} (MAX_QUERY_CHARS)"
         )
     return text
 

@@ -30,6 +30,7 @@ from langgraph.runtime import Runtime
 
 from graphs.context import Context
 from graphs.domain import Domain
+from graphs.settings import settings
 from graphs.state import CallStatus, State, ToolResult, current, turn_of
 from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
 from nodes.conversation import earlier_turns, last_user_text
@@ -60,7 +61,7 @@ async def plan_and_call_tools(
     timings: list[dict[str, Any]] = []
     config = get_config()
 
-    services = context.http_services
+    services = settings().http_services
     speculation = Speculation(domain, partial(_run_quietly, domain, context, config))
     if context.speculate and not done:
         speculation.start(predicted_calls(domain, services, question))

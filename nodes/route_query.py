@@ -30,7 +30,7 @@ async def route_query(state: State, runtime: Runtime[Context], *, domain: Domain
     query = last_user_text(state, context)
     route, confidence = classifier_for(domain).predict(query)
     decided_by = "classifier"
-    if confidence < context.router_confidence:
+    if confidence < context.router_confidence or context.router_confidence >= 1.0:
         messages = [SystemMessage(router_system(domain)), HumanMessage(query)]
         try:
             choice = await client.choose(context, "router", messages, get_args(Route))

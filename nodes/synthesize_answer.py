@@ -9,6 +9,7 @@ from langgraph.runtime import Runtime
 
 from graphs.context import Context
 from graphs.domain import Domain
+from graphs.settings import settings
 from graphs.state import State, current
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.render_prompts import synthesizer_system, synthesizer_user
@@ -23,7 +24,7 @@ async def synthesize_answer(
     """Stream the answer from the synthesizer tier, given the question and tool results."""
     context = runtime.context
     messages = [
-        SystemMessage(synthesizer_system(domain, context.http_services)),
+        SystemMessage(synthesizer_system(domain, settings().http_services)),
         *earlier_turns(state),
         HumanMessage(
             synthesizer_user(

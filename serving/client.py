@@ -28,6 +28,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langgraph.constants import TAG_NOSTREAM
 
 from graphs.context import Context, Tier
+from graphs.settings import TierServer, settings
 from serving.compat import CompatChatOpenAI, ModelReplyError, content_text
 
 ConcreteBackend = Literal["llama_cpp", "vllm", "openai"]
@@ -49,6 +50,11 @@ _override: ContextVar[tuple[ModelFactory, ConcreteBackend] | None] = ContextVar(
 
 class ModelCallError(RuntimeError):
     """A model call failed: the message names the tier, model, server and phase."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        """`unreachable`: the server could not be reached at all (the fallback may be)."""
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def http_client(base_url: str, timeout: float = 120.0) -> httpx.AsyncClient:
@@ -78,25 +84,31 @@ def use_models(factory: ModelFactory, backend: ConcreteBackend = "openai") -> It
 
 
 def chat_model(
-    context: Context, tier: Tier, *, max_tokens: int | None = None, tools: bool = False
+    context: Context,
+    tier: Tier,
+    *,
+    max_tokens: int | None = None,
+    tools: bool = False,
+    server: TierServer | None = None,
 ) -> BaseChatModel:
-    """Return the (cached) chat model of a tier, on the tier's pooled HTTP client.
+    """Return the (cached) chat model of a tier, on its server's pooled HTTP client.
 
-    With `tools`, the model also reads tool calls a small model wrote as text (on the
-    open-model servers). The ReAct baseline and the warm-up use this directly.
+    The server is the operator's (`graphs.settings`), or `server` (the fallback); the
+    answer length and the deadline are the run's. With `tools`, the model also reads
+    tool calls a small model wrote as text. The ReAct baseline and the warm-up use this.
     """
     override = _override.get()
     if override is not None:
         return override[0](context, tier, max_tokens=max_tokens, tools=tools)
-    settings = context.tier(tier)
-    tokens = max_tokens or settings.max_tokens
+    where = server or settings().tier(tier)
+    tokens = max_tokens or context.max_tokens(tier)
     timeout = context.llm_timeout_seconds
     models = _models.setdefault(asyncio.get_running_loop(), {})
-    key = (settings.base_url, settings.model, tokens, timeout, tools)
+    key = (where.base_url, where.model, tokens, timeout, tools)
     if key not in models:
         models[key] = CompatChatOpenAI(
-            model=settings.model,
-            base_url=settings.base_url,
+            model=where.model,
+            base_url=where.base_url,
             api_key=_api_key(),  # type: ignore[arg-type]
             max_tokens=tokens,  # type: ignore[call-arg]
             temperature=0,
@@ -104,7 +116,7 @@ def chat_model(
             stream_chunk_timeout=timeout,
             max_retries=1,  # a refused connection or a 5xx, within the call's total deadline
             stream_usage=True,  # off by default for non-OpenAI URLs; usage feeds the timings
-            http_async_client=http_client(settings.base_url, timeout),
+            http_async_client=http_client(where.base_url, timeout),
             text_tool_calls=tools,
         )
     return models[key]
@@ -119,9 +131,10 @@ async def backend_of(context: Context, tier: Tier) -> ConcreteBackend:
     override = _override.get()
     if override is not None:
         return override[1]
-    if context.llm_backend != "auto":
-        return context.llm_backend
-    base_url = context.tier(tier).base_url
+    operator = settings()
+    if operator.llm_backend != "auto":
+        return operator.llm_backend
+    base_url = operator.tier(tier).base_url
     if base_url not in _backends:
         detected = await _detect_backend(base_url)
         if detected is None:  # no answer (yet): assume a standard server, ask again next time
@@ -189,13 +202,21 @@ async def choose(
     """Ask a tier to pick one of `choices`; return it, or None if the answer is not one.
 
     Raises:
-        ModelCallError: the server failed or missed the deadline.
+        ModelCallError: the server failed or missed the deadline (and so did the fallback).
     """
     backend = await backend_of(context, tier)
-    model = chat_model(context, tier, max_tokens=16).bind(**choice_request(backend, choices))
-    async with _deadline(context, tier, "choosing") as phase:
-        reply = await model.with_config(tags=[TAG_NOSTREAM]).ainvoke(list(messages))
-        phase.first_token()
+    for server in _servers(tier):
+        model = chat_model(context, tier, max_tokens=16, server=server)
+        bound = model.bind(**choice_request(backend, choices)).with_config(tags=[TAG_NOSTREAM])
+        try:
+            async with _deadline(context, tier, server, "choosing") as phase:
+                reply = await bound.ainvoke(list(messages))
+                phase.first_token()
+        except ModelCallError as err:
+            if err.unreachable and server is not _servers(tier)[-1]:
+                continue  # the fallback's turn
+            raise
+        break
     text = str(reply.content).strip()
     if backend not in ("vllm", "llama_cpp"):
         text = _json_choice(text)
@@ -222,13 +243,20 @@ async def stream_plan(
         ModelCallError: the server failed, cut the stream short or missed the deadline.
     """
     backend = await backend_of(context, tier)
-    model = chat_model(context, tier).bind(**grammar_request(backend, grammar))
-    async with _deadline(context, tier, "planning") as phase:
-        async for chunk in model.with_config(tags=[TAG_NOSTREAM]).astream(list(messages)):
-            text = chunk.text
-            if text:
-                phase.first_token()
-                yield text
+    servers = _servers(tier)
+    for server in servers:
+        model = chat_model(context, tier, server=server).bind(**grammar_request(backend, grammar))
+        try:
+            async with _deadline(context, tier, server, "planning") as phase:
+                async for chunk in model.with_config(tags=[TAG_NOSTREAM]).astream(list(messages)):
+                    if chunk.text:
+                        phase.first_token()
+                        yield chunk.text
+        except ModelCallError as err:
+            if err.unreachable and server is not servers[-1]:
+                continue  # nothing was written yet: the fallback's turn
+            raise
+        return
 
 
 async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMessage]) -> AIMessage:
@@ -238,17 +266,32 @@ async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMes
         ModelCallError: the server failed, cut the stream short, streamed an empty answer
             or missed the deadline.
     """
-    answer: AIMessageChunk | None = None
-    async with _deadline(context, tier, "answering") as phase:
-        async for chunk in chat_model(context, tier).astream(list(messages)):
-            if chunk.text:
-                phase.first_token()
-            answer = chunk if answer is None else answer + chunk
-    if answer is None or not content_text(answer.content).strip():
-        raise ModelCallError(f"{_who(context, tier)} streamed an empty answer")
-    return AIMessage(
-        content=content_text(answer.content), id=answer.id, usage_metadata=answer.usage_metadata
-    )
+    servers = _servers(tier)
+    for server in servers:
+        answer: AIMessageChunk | None = None
+        try:
+            async with _deadline(context, tier, server, "answering") as phase:
+                async for chunk in chat_model(context, tier, server=server).astream(list(messages)):
+                    if chunk.text:
+                        phase.first_token()
+                    answer = chunk if answer is None else answer + chunk
+        except ModelCallError as err:
+            if err.unreachable and server is not servers[-1]:
+                continue
+            raise
+        if answer is None or not content_text(answer.content).strip():
+            raise ModelCallError(f"{_who(tier, server)} streamed an empty answer")
+        return AIMessage(
+            content=content_text(answer.content), id=answer.id, usage_metadata=answer.usage_metadata
+        )
+    raise AssertionError("unreachable: the last server raises")  # pragma: no cover
+
+
+def _servers(tier: Tier) -> list[TierServer]:
+    """Return the tier's server, then the operator's fallback (if one is set)."""
+    operator = settings()
+    fallback = operator.fallback()
+    return [operator.tier(tier), *([fallback] if fallback is not None else [])]
 
 
 class _Phase:
@@ -271,8 +314,8 @@ class _Phase:
 class _deadline:  # noqa: N801  # used as `async with _deadline(...)`
     """One total deadline for a model call; failures become a `ModelCallError` naming it."""
 
-    def __init__(self, context: Context, tier: Tier, doing: str) -> None:
-        self.context, self.tier, self.doing = context, tier, doing
+    def __init__(self, context: Context, tier: Tier, server: TierServer, doing: str) -> None:
+        self.context, self.tier, self.server, self.doing = context, tier, server, doing
         self.phase = _Phase()
         self.timeout = asyncio.timeout(context.llm_timeout_seconds)
 
@@ -281,18 +324,20 @@ class _deadline:  # noqa: N801  # used as `async with _deadline(...)`
         return self.phase
 
     async def __aexit__(self, kind: Any, error: Any, traceback: Any) -> bool:
+        who = _who(self.tier, self.server)
         try:
             await self.timeout.__aexit__(kind, error, traceback)
         except TimeoutError:
             raise ModelCallError(
-                f"{_who(self.context, self.tier)} gave no complete answer within "
-                f"{self.context.llm_timeout_seconds:g} s while {self.doing}, "
-                f"{self.phase.describe()}"
+                f"{who} gave no complete answer within {self.context.llm_timeout_seconds:g} s "
+                f"while {self.doing}, {self.phase.describe()}"
             ) from None
         if error is None or isinstance(error, asyncio.CancelledError | ModelCallError):
             return False
+        unreachable = False
         if isinstance(error, openai.APIConnectionError | httpx.TransportError):
             reason = f"could not be reached ({type(error).__name__})"
+            unreachable = self.phase.first_at is None
         elif isinstance(error, openai.APIStatusError):
             reason = f"answered HTTP {error.status_code}: {str(error)[:200]}"
         elif isinstance(error, ModelReplyError | openai.APIError | ValueError):
@@ -302,11 +347,10 @@ class _deadline:  # noqa: N801  # used as `async with _deadline(...)`
         else:
             return False
         raise ModelCallError(
-            f"{_who(self.context, self.tier)} failed while {self.doing}, "
-            f"{self.phase.describe()}: {reason}"
+            f"{who} failed while {self.doing}, {self.phase.describe()}: {reason}",
+            unreachable=unreachable,
         ) from error
 
 
-def _who(context: Context, tier: Tier) -> str:
-    settings = context.tier(tier)
-    return f"the {tier} model {settings.model!r} at {settings.base_url}"
+def _who(tier: Tier, server: TierServer) -> str:
+    return f"the {tier} model {server.model!r} at {server.base_url}"

@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphs.context import TIERS, Context
+from graphs.settings import TIERS, Settings, settings
 from serving.models import LARGE, SMALL, ModelError, ModelSpec, model_path, prepare
 from serving.process import (
     ModelServer,
@@ -84,17 +84,17 @@ class LlamaServer(ModelServer):
         }
 
 
-def embedded_servers(context: Context | None = None) -> list[LlamaServer]:
+def embedded_servers(operator: Settings | None = None) -> list[LlamaServer]:
     """Return one server per base URL the tiers use, serving the tiers' model.
 
     Raises:
         ServerError: a URL is not a local port, or tiers of different models share one.
     """
-    context = context or Context()
+    operator = operator or settings()
     servers: dict[str, LlamaServer] = {}
     for tier in TIERS:
         spec = TIER_MODELS[tier]
-        base_url = context.tier(tier).base_url
+        base_url = operator.tier(tier).base_url
         url = urllib.parse.urlsplit(base_url)
         if url.hostname not in ("127.0.0.1", "localhost") or url.port is None:
             raise ServerError(f"{tier} base URL {base_url} is not a local port to serve on")
@@ -111,9 +111,9 @@ def _pid_file(server: LlamaServer) -> Path:
     return RUN_DIR / f"llama-cpp-{server.port}.pid"
 
 
-def up(context: Context | None = None) -> list[LlamaServer]:
+def up(operator: Settings | None = None) -> list[LlamaServer]:
     """Start a detached server per model unless one already answers; wait until all are ready."""
-    servers = embedded_servers(context)
+    servers = embedded_servers(operator)
     for server in servers:
         prepare(server.spec)  # fetched and verified once per machine
         if serves(server.base_url, server.alias):

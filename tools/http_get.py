@@ -10,8 +10,9 @@ import zlib
 import httpx
 from langchain_core.tools import tool
 
-from graphs.context import Context, current_context, origin_of
+from graphs.context import current_context
 from graphs.domain import read_only
+from graphs.settings import origin_of, settings
 
 MAX_BYTES = 4000  # of the body, decoded, in the text returned
 MAX_RAW_BYTES = 1_000_000  # read off the wire per response, however little it decodes to
@@ -64,10 +65,10 @@ def check_url(url: str | httpx.URL, allowed: frozenset[str]) -> httpx.URL:
     raise OriginNotAllowedError(f"origin {origin} is not allowed; allowed: {sorted(allowed)}")
 
 
-async def fetch(url: str, context: Context) -> str:
+async def fetch(url: str, allowed: frozenset[str], timeout: float) -> str:
     """GET a URL from an allowed origin; return the status and the body, cut at `MAX_BYTES`.
 
-    Everything happens within one deadline, `context.tool_timeout_seconds`: connecting,
+    Everything happens within one deadline, `timeout` seconds: connecting,
     the headers, the body, and redirects. A redirect is followed only when its target is
     itself allowed (up to `MAX_REDIRECTS`); otherwise the result is its status and
     `Location`, not followed. The body is read raw and decoded here (identity, gzip or
@@ -76,14 +77,12 @@ async def fetch(url: str, context: Context) -> str:
     (br, zstd, ...) are refused.
 
     Raises:
-        OriginNotAllowedError: if the origin is not in `context.http_allowed_origins`.
+        OriginNotAllowedError: if the origin is not in `allowed` (see `Settings`).
         ValueError: for a malformed URL, or a body in an encoding that is not supported.
         TimeoutError: if the deadline passes first.
         httpx.HTTPError: on connection and protocol errors.
     """
-    allowed = context.allowed_origins()
     target = check_url(url, allowed)
-    timeout = context.tool_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
             for _ in range(MAX_REDIRECTS + 1):
@@ -182,4 +181,4 @@ def http_client() -> httpx.AsyncClient:
 @tool
 async def http_get(url: str) -> str:
     """Fetch a URL with HTTP GET (only allowed origins) and return the status and body."""
-    return await fetch(url, current_context())
+    return await fetch(url, settings().allowed_origins(), current_context().tool_timeout_seconds)

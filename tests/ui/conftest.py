@@ -28,7 +28,8 @@ from typing import Any
 
 import pytest
 
-from graphs.context import TIERS, Context
+from graphs.context import Context
+from graphs.settings import TIERS, Settings, settings, use_settings
 from graphs.warmup import warm_up
 from serving.llama_cpp import embedded_servers
 from serving.models import ModelError, prepare
@@ -148,31 +149,36 @@ def ui_app() -> Path:
 
 
 @pytest.fixture(scope="session")
-def llm_context(ui_app: Path) -> Iterator[Context]:
-    """The model servers: those of the configured Context if they answer, else new ones."""
+def llm_settings(ui_app: Path) -> Iterator[Settings]:
+    """The model servers: the configured ones if they answer, else new ones on free ports."""
     started = time.monotonic()
-    with _model_servers(Context()) as context:
+    with _model_servers(settings()) as operator:
         SETUP["model servers"] = time.monotonic() - started
-        started = time.monotonic()
-        took = asyncio.run(warm_up(context, timeout=600))
-        SETUP["warm-up"] = time.monotonic() - started
-        slowest = max(took.values())
-        yield replace(
-            context, llm_timeout_seconds=max(context.llm_timeout_seconds, TIMEOUT_MARGIN * slowest)
-        )
+        yield operator
+
+
+@pytest.fixture(scope="session")
+def llm_context(llm_settings: Settings) -> Context:
+    """Warm the servers; return a run Context whose model deadline the cold read sized."""
+    started = time.monotonic()
+    with use_settings(llm_settings):
+        took = asyncio.run(warm_up(Context(), timeout=600))
+    SETUP["warm-up"] = time.monotonic() - started
+    timeout = max(Context().llm_timeout_seconds, TIMEOUT_MARGIN * max(took.values()))
+    return Context(llm_timeout_seconds=timeout)
 
 
 @contextmanager
-def _model_servers(configured: Context) -> Iterator[Context]:
+def _model_servers(configured: Settings) -> Iterator[Settings]:
     """Reuse running servers (and leave them running), or serve the models on free ports."""
     if all(serves(configured.tier(t).base_url, configured.tier(t).model) for t in TIERS):
         yield configured
         return
     small, large = (f"http://127.0.0.1:{free_port()}/v1" for _ in range(2))
-    context = replace(
+    operator = replace(
         configured, router_base_url=small, planner_base_url=large, synthesizer_base_url=large
     )
-    servers = embedded_servers(context)
+    servers = embedded_servers(operator)
     try:
         for server in servers:
             prepare(server.spec)
@@ -186,7 +192,7 @@ def _model_servers(configured: Context) -> Iterator[Context]:
             server.stop()
         pytest.fail(f"model servers: {err} (logs in {LOGS})", pytrace=False)
     try:
-        yield context
+        yield operator
     finally:
         for server in servers:
             server.stop()
@@ -230,12 +236,12 @@ def stop_group(process: subprocess.Popen[Any]) -> None:
 
 
 @pytest.fixture(scope="session")
-def langgraph_dev(llm_context: Context) -> Iterator[str]:
+def langgraph_dev(llm_settings: Settings, llm_context: Context) -> Iterator[str]:
     """Serve the graphs with `langgraph dev` (no reload: others may be editing the code)."""
     port = free_port()
     cli = str(Path(sys.executable).with_name("langgraph"))
     tiers = {
-        f"{tier}_{knob}".upper(): str(getattr(llm_context.tier(tier), knob))
+        f"{tier}_{knob}".upper(): str(getattr(llm_settings.tier(tier), knob))
         for tier in TIERS
         for knob in ("base_url", "model")
     }

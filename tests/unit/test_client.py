@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from graphs.context import Context
+from graphs.settings import Settings, settings, use_settings
 from serving import client
 from serving.compat import CompatChatOpenAI, parse_text_tool_calls
 from tools import calculator
@@ -80,24 +81,24 @@ async def test_backend_is_detected_from_the_server(
     server = models_server(owner)
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:
-        assert await client.backend_of(Context(router_base_url=url), "router") == backend
+        with use_settings(Settings(router_base_url=url)):
+            assert await client.backend_of(Context(), "router") == backend
     finally:
         server.shutdown()
 
 
 async def test_an_explicit_backend_is_not_probed(fresh_backends: None) -> None:
-    context = Context(router_base_url="http://127.0.0.1:9/v1", llm_backend="vllm")
-    assert await client.backend_of(context, "router") == "vllm"
+    with use_settings(Settings(router_base_url="http://127.0.0.1:9/v1", llm_backend="vllm")):
+        assert await client.backend_of(Context(), "router") == "vllm"
 
 
 async def test_one_pooled_client_and_model_per_server() -> None:
     context = Context()
+    url = settings().planner_base_url
     a = client.chat_model(context, "planner")
     assert client.chat_model(context, "planner") is a
-    assert client.http_client(context.planner_base_url) is client.http_client(
-        context.planner_base_url
-    )
-    assert a.http_async_client is client.http_client(context.planner_base_url)
+    assert client.http_client(url) is client.http_client(url)
+    assert a.http_async_client is client.http_client(url)
 
 
 TOOL_NAMES = {"query_database", "search_docs", "calculator"}

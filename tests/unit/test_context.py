@@ -1,25 +1,58 @@
+"""Settings are the operator's (environment only); a run's Context is checked against bounds."""
+
+import math
+
 import pytest
 
 from graphs.context import Context
+from graphs.settings import Settings, settings, use_settings
 from serving.models import LARGE, SMALL
 
 
-def test_defaults_point_at_the_embedded_servers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_BASE_URL", raising=False)
-    context = Context()
-    urls = [context.router_base_url, context.planner_base_url, context.synthesizer_base_url]
+def test_defaults_point_at_the_embedded_servers() -> None:
+    operator = Settings.from_env({})
+    urls = [operator.tier(t).base_url for t in ("router", "planner", "synthesizer")]
     assert urls == [f"http://127.0.0.1:{port}/v1" for port in (8081, 8080, 8080)]
-    assert (context.router_model, context.planner_model) == (SMALL.alias, LARGE.alias)
-    assert context.tier("planner").base_url == context.planner_base_url
-    assert context.tier("router").model == SMALL.alias
+    assert (operator.router_model, operator.planner_model) == (SMALL.alias, LARGE.alias)
 
 
-def test_one_variable_points_every_tier_at_one_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LLM_BASE_URL", "http://gpu:8000/v1")
-    monkeypatch.setenv("ROUTER_BASE_URL", "http://small:8001/v1")
-    context = Context()
-    assert context.planner_base_url == context.synthesizer_base_url == "http://gpu:8000/v1"
-    assert context.router_base_url == "http://small:8001/v1"
+def test_one_variable_points_every_tier_at_one_server() -> None:
+    operator = Settings.from_env(
+        {"LLM_BASE_URL": "http://gpu:8000/v1", "ROUTER_BASE_URL": "http://small:8001/v1"}
+    )
+    assert operator.planner_base_url == operator.synthesizer_base_url == "http://gpu:8000/v1"
+    assert operator.router_base_url == "http://small:8001/v1"
+    assert operator.fallback() is None
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LLM_BACKEND": "ollama"}, "LLM_BACKEND='ollama'"),
+        ({"MAX_TOOL_CALLS": "many"}, "MAX_TOOL_CALLS='many': not a int"),
+        ({"MAX_LLM_TIMEOUT_SECONDS": "nan"}, "MAX_LLM_TIMEOUT_SECONDS=nan"),
+        ({"HTTP_ALLOWED_ORIGINS": "example.com"}, "HTTP_ALLOWED_ORIGINS: 'example.com'"),
+    ],
+)
+def test_a_bad_setting_names_its_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)
+
+
+def test_settings_come_from_the_environment_unless_swapped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLANNER_MODEL", "big")
+    assert settings().planner_model == "big"
+    with use_settings(Settings(planner_model="other")):
+        assert settings().planner_model == "other"
+    assert settings().planner_model == "big"
+
+
+def test_a_run_cannot_name_a_server_a_model_or_an_origin() -> None:
+    for operator_field in ("planner_base_url", "synthesizer_model", "http_allowed_origins"):
+        with pytest.raises(TypeError):
+            Context(**{operator_field: "http://evil.test"})  # type: ignore[arg-type]
 
 
 def test_env_overrides_defaults_but_not_explicit_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,6 +63,35 @@ def test_env_overrides_defaults_but_not_explicit_values(monkeypatch: pytest.Monk
     assert Context(max_parallel_tools=3).max_parallel_tools == 3
 
 
-def test_allowlist_is_parsed() -> None:
-    context = Context(http_allowed_origins=" HTTP://A.com, https://b.org:8443 ,")
-    assert context.allowed_origins() == {"http://a.com:80", "https://b.org:8443"}
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"router_confidence": math.nan}, "router_confidence=nan: a finite number"),
+        ({"router_confidence": 1.5}, "router_confidence=1.5: at most 1"),
+        ({"max_parallel_tools": 0}, "max_parallel_tools=0: at least 1"),
+        ({"max_parallel_tools": 2.5}, "max_parallel_tools=2.5: a whole number"),
+        ({"max_plan_rounds": "3"}, "max_plan_rounds='3': a whole number"),
+        ({"tool_timeout_seconds": -1}, "tool_timeout_seconds=-1: at least"),
+        ({"tool_timeout_seconds": 3600}, "at most 60 \\(the operator's limit\\)"),
+        ({"llm_timeout_seconds": math.inf}, "llm_timeout_seconds=inf: a finite number"),
+        ({"max_tool_calls": 17}, "max_tool_calls=17: at most 16"),
+        ({"stream_dispatch": "yes"}, "stream_dispatch='yes': true or false"),
+        ({"planner_max_tokens": 10**9}, "planner_max_tokens=1000000000: at most 4096"),
+    ],
+)
+def test_a_value_out_of_bounds_is_an_error_naming_the_field(
+    values: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Context(**values)  # type: ignore[arg-type]
+
+
+def test_the_operator_sets_the_ceilings() -> None:
+    with use_settings(Settings(max_tool_timeout_seconds=5, max_tool_calls=4)):
+        assert Context(tool_timeout_seconds=5, max_tool_calls=4).max_tool_calls == 4
+        with pytest.raises(ValueError, match="operator's limit"):
+            Context(tool_timeout_seconds=6, max_tool_calls=4)
+        with pytest.raises(ValueError, match="max_tool_calls=5: at most 4"):
+            Context(max_tool_calls=5)
+        capped = Context()  # defaults above this operator's ceilings are brought down to them
+        assert (capped.tool_timeout_seconds, capped.max_tool_calls) == (5, 4)

@@ -12,7 +12,7 @@ from evals.dataset import GROUPS, Question, fact_found, load_dataset, missing_fa
 from evals.recorder import RunRecorder, union_seconds
 from evals.run import parse_args, run_suite, select
 from evals.runner import used_and_wasted
-from graphs.context import Context
+from graphs.settings import Settings
 
 
 def test_union_of_intervals_counts_overlap_once() -> None:
@@ -121,7 +121,7 @@ async def test_a_vllm_server_s_prefix_cache_hit_rate_is_reported_per_graph(
             ["--backend", "simulated", "--ids", "greet-afternoon", "--label", "vllm-x"]
         )
         args.out = str(tmp_path)
-        report = await run_suite(args, base=Context(planner_base_url=url))
+        report = await run_suite(args, operator=Settings(planner_base_url=url))
     finally:
         server.shutdown()
     text = report.read_text()

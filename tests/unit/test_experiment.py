@@ -33,6 +33,7 @@ from evals.experiment import (
 from evals.run import parse_args, run_suite, simulated_gpu
 from evals.services import ExternalServices, JSONHandler
 from graphs.context import Context
+from graphs.settings import Settings, use_settings
 
 KEYS = {"correct", "e2e_ms", "first_token_ms", "route_ok"}
 TENANT = "00000000-0000-0000-0000-000000000001"
@@ -304,10 +305,10 @@ async def test_a_graph_runs_as_an_experiment_with_runs_and_feedback(
     questions = [q for q in load_dataset() if q.id in ("greet-afternoon", "customers-ireland")]
     config = {"backend": "simulated", "profile": "fast", "context": {"planner_model": "x"}}
     with ExternalServices(profile="fast", seed=0) as services:
-        context = Context(http_services=services.describe(), http_allowed_origins=services.base_url)
-        with simulated_gpu(services.base_url) as models:
+        served = Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
+        with use_settings(served), simulated_gpu(services.base_url) as models:
             experiment = await run_experiment(
-                "fast_agent", questions, context, metadata=config, begin=models.begin,
+                "fast_agent", questions, Context(), metadata=config, begin=models.begin,
                 client=client,
             )  # fmt: skip
 
@@ -395,7 +396,7 @@ async def test_the_eval_runner_writes_the_report_from_the_experiments(
     [session] = fake_langsmith.sessions.values()
     metadata = session["extra"]["metadata"]
     assert metadata["backend"] == "simulated" and metadata["questions"] == 2
-    assert metadata["context"]["http_allowed_origins"].startswith("http://127.0.0.1:")
+    assert metadata["settings"]["http_allowed_origins"].startswith("http://127.0.0.1:")
     assert session["name"] in report.read_text()  # the report names the experiment
     assert len({f["run_id"] for f in fake_langsmith.feedback}) == 2
     assert fake_langsmith.unknown == []

@@ -1,6 +1,9 @@
 """The whole graph with scripted models: routing, streamed plans, calls, answers, turns."""
 
 import asyncio
+import http.server
+import json
+import threading
 from typing import Any
 
 import pytest
@@ -9,6 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from graphs.context import Context
 from graphs.fast_agent import build_graph, graph
+from graphs.settings import Settings, use_settings
 from nodes.conversation import InvalidInputError
 from serving.client import ModelCallError
 from tools import SHOP
@@ -212,11 +216,48 @@ async def test_empty_or_oversized_input_is_refused_before_any_model_call(scripte
 
 async def test_a_dead_model_server_fails_fast_with_a_clear_error() -> None:
     dead = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
-    context = Context(planner_base_url=dead, synthesizer_base_url=dead, llm_backend="openai")
-    with pytest.raises(
-        ModelCallError, match="planner model .* at http://127.0.0.1:9/v1 .* reached"
+    operator = Settings(planner_base_url=dead, synthesizer_base_url=dead, llm_backend="openai")
+    with (
+        use_settings(operator),
+        pytest.raises(ModelCallError, match="planner model .* at http://127.0.0.1:9/v1 .* reached"),
     ):
-        await asyncio.wait_for(run("How many orders were refunded?", context), timeout=30)
+        await asyncio.wait_for(run("How many orders were refunded?"), timeout=30)
+
+
+class Fallback(http.server.BaseHTTPRequestHandler):
+    """A model server that always writes an empty plan ("1. join()") and answers with it."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for delta, finish in (({"content": "1. join()"}, None), ({}, "stop")):
+            body = {
+                "id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }  # fmt: skip
+            self.wfile.write(f"data: {json.dumps(body)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_an_unreachable_tier_falls_back_to_the_operators_fallback() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Fallback)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    fallback = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    operator = Settings(
+        planner_base_url="http://127.0.0.1:9/v1", synthesizer_base_url="http://127.0.0.1:9/v1",
+        fallback_base_url=fallback, llm_backend="openai",
+    )  # fmt: skip
+    try:
+        with use_settings(operator):
+            out = await run("How many orders were refunded?")
+    finally:
+        server.shutdown()
+    assert out["state"]["messages"][-1].content == "1. join()"  # the fallback did both tiers
 
 
 async def test_a_run_without_context_uses_the_defaults(scripted) -> None:  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hostile_calculator import LoopWatch
 
+from tests.support.loop_watch import LoopWatch
 from tools.isolation import WorkerPool, run_in_process, worker_pool
 
 # Pure C loops that hold the GIL and never look at a signal: no timeout inside the process

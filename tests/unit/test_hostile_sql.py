@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hostile_calculator import LoopWatch
 
+from tests.support.loop_watch import LoopWatch
 from tools.query_database import DB_PATH, query_database
 from tools.search_docs import search_docs
 

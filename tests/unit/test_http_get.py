@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from test_hostile_calculator import LoopWatch
 
-from graphs.context import Context
+from graphs.settings import Settings
+from tests.support.loop_watch import LoopWatch
 from tools.http_get import (
     MAX_BYTES,
     MAX_CONNECTIONS,
@@ -99,16 +99,17 @@ async def start_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
         await asyncio.gather(*server.handlers)
 
 
-def allow(*servers: Server, timeout: float = 10.0) -> Context:
+def allow(*servers: Server, timeout: float = 10.0) -> tuple[frozenset[str], float]:
+    """What fetch takes: the operator's allowlist of these servers, and a timeout."""
     origins = ",".join(s.origin for s in servers)
-    return Context(http_allowed_origins=origins, tool_timeout_seconds=timeout)
+    return Settings(http_allowed_origins=origins).allowed_origins(), timeout
 
 
 async def test_fetches_from_an_allowed_origin(
     start_server: Callable[..., Awaitable[Server]],
 ) -> None:
     server = await start_server()
-    text = await fetch(f"{server.origin}/status", allow(server))
+    text = await fetch(f"{server.origin}/status", *allow(server))
     assert text == "HTTP 200\nhello from /status"
 
 
@@ -117,9 +118,9 @@ async def test_another_port_of_an_allowed_host_is_refused(
 ) -> None:
     allowed, other = await start_server(), await start_server()
     with pytest.raises(OriginNotAllowedError, match=f"origin http://127.0.0.1:{other.port} is not"):
-        await fetch(f"{other.origin}/status", allow(allowed))
+        await fetch(f"{other.origin}/status", *allow(allowed))
     with pytest.raises(OriginNotAllowedError):  # same host and port, other scheme
-        await fetch(f"https://127.0.0.1:{allowed.port}/status", allow(allowed))
+        await fetch(f"https://127.0.0.1:{allowed.port}/status", *allow(allowed))
     assert other.requests == 0
 
 
@@ -149,15 +150,15 @@ async def test_refuses_urls_that_are_not_an_allowed_origin_as_written(
 ) -> None:
     server = await start_server()
     with pytest.raises(ValueError, match=message):
-        await fetch(url.format(port=server.port), allow(server))
+        await fetch(url.format(port=server.port), *allow(server))
     assert server.requests == 0
 
 
 def test_a_malformed_allowlist_entry_names_the_field() -> None:
     for entry in ("api.example.com", "127.0.0.1:8080", "http://h/path", "ftp://h", "http://h:0"):
-        with pytest.raises(ValueError, match="http_allowed_origins: .* is not an origin"):
-            Context(http_allowed_origins=f"https://ok.test, {entry}")
-    origins = Context(
+        with pytest.raises(ValueError, match="HTTP_ALLOWED_ORIGINS: .* is not an origin"):
+            Settings(http_allowed_origins=f"https://ok.test, {entry}")
+    origins = Settings(
         http_allowed_origins=" HTTPS://A.test, http://b.test:8080/ ,"
     ).allowed_origins()
     assert origins == {"https://a.test:443", "http://b.test:8080"}
@@ -175,7 +176,7 @@ async def test_tool_outside_a_graph_uses_the_environment(
 
 async def test_long_bodies_are_cut(start_server: Callable[..., Awaitable[Server]]) -> None:
     server = await start_server(big=response(200, b"y" * 5000))
-    text = await fetch(f"{server.origin}/big", allow(server))
+    text = await fetch(f"{server.origin}/big", *allow(server))
     assert text.endswith("(truncated)") and len(text) < MAX_BYTES + 100
 
 
@@ -190,12 +191,12 @@ async def test_redirects_are_followed_only_to_allowed_origins(
         mangled=response(302, b"", "Location: http://[bad"),
     )
     context = allow(server)
-    assert await fetch(f"{server.origin}/inside", context) == "HTTP 200\nhello from /landed"
-    text = await fetch(f"{server.origin}/outside", context)
+    assert await fetch(f"{server.origin}/inside", *context) == "HTTP 200\nhello from /landed"
+    text = await fetch(f"{server.origin}/outside", *context)
     assert text.startswith(f"HTTP 301\nLocation: {other.origin}/secret\n(redirect not followed")
     assert other.requests == 0
-    assert "more than 3 redirects" in await fetch(f"{server.origin}/loop", context)
-    assert "redirect not followed" in await fetch(f"{server.origin}/mangled", context)
+    assert "more than 3 redirects" in await fetch(f"{server.origin}/loop", *context)
+    assert "redirect not followed" in await fetch(f"{server.origin}/mangled", *context)
 
 
 async def test_gzip_and_deflate_bodies_are_decoded(
@@ -213,10 +214,12 @@ async def test_gzip_and_deflate_bodies_are_decoded(
         broken=response(200, b"not gzip at all", "Content-Encoding: gzip"),
     )
     for path in ("gzip", "deflate", "raw"):
-        assert await fetch(f"{server.origin}/{path}", allow(server)) == f"HTTP 200\n{text.decode()}"
-    assert await fetch(f"{server.origin}/members", allow(server)) == "HTTP 200\nab"
+        assert (
+            await fetch(f"{server.origin}/{path}", *allow(server)) == f"HTTP 200\n{text.decode()}"
+        )
+    assert await fetch(f"{server.origin}/members", *allow(server)) == "HTTP 200\nab"
     with pytest.raises(ValueError, match="not valid gzip"):
-        await fetch(f"{server.origin}/broken", allow(server))
+        await fetch(f"{server.origin}/broken", *allow(server))
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "zstd", "br", "gzip, gzip", "compress"])
@@ -238,11 +241,11 @@ async def test_compression_bombs_cost_no_memory(
     try:
         async with LoopWatch() as watch:
             if encoding == "gzip":
-                text = await fetch(f"{server.origin}/bomb", allow(server))
+                text = await fetch(f"{server.origin}/bomb", *allow(server))
                 assert text == f"HTTP 200\n{chr(0) * MAX_BYTES} ... (truncated)"
             else:  # never asked for, refused before a byte is decoded
                 with pytest.raises(ValueError, match="only gzip and deflate are supported"):
-                    await fetch(f"{server.origin}/bomb", allow(server))
+                    await fetch(f"{server.origin}/bomb", *allow(server))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -262,7 +265,7 @@ async def test_one_deadline_covers_the_whole_request(
     server = await start_server(drip=drip, silent=silent)
     started = time.perf_counter()
     with pytest.raises(TimeoutError, match="did not answer in full within 1.5 s"):
-        await fetch(f"{server.origin}/{path}", allow(server, timeout=1.5))
+        await fetch(f"{server.origin}/{path}", *allow(server, timeout=1.5))
     assert 1.4 < time.perf_counter() - started < 2.5
     # The tool itself keeps the deadline: the ReAct baseline's ToolNode sets no timeout.
     monkeypatch.setenv("HTTP_ALLOWED_ORIGINS", server.origin)
@@ -278,10 +281,10 @@ async def test_one_bounded_client_for_any_number_of_origins(
 ) -> None:
     servers = [await start_server() for _ in range(50)]
     context = allow(*servers)
-    texts = await asyncio.gather(*(fetch(f"{s.origin}/n", context) for s in servers))
+    texts = await asyncio.gather(*(fetch(f"{s.origin}/n", *context) for s in servers))
     assert texts == ["HTTP 200\nhello from /n"] * 50
     for s in servers:
-        assert await fetch(f"{s.origin}/again", context) == "HTTP 200\nhello from /again"
+        assert await fetch(f"{s.origin}/again", *context) == "HTTP 200\nhello from /again"
     client = http_client()
     assert client is http_client()
     pool = client._transport._pool  # type: ignore[attr-defined]

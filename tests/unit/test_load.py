@@ -13,6 +13,7 @@ import pytest
 from evals.load import Phase, benchmark, parse_args, pick_questions, render
 from evals.services import JSONHandler
 from graphs.context import Context
+from graphs.settings import Settings
 
 PLAN = '1. calculator(expression="6 * 7")\n2. join()'
 
@@ -70,9 +71,8 @@ async def test_the_benchmark_runs_every_phase_and_renders(scripted, engine: str)
     runs = 1 + 2 + 2  # warm-up, single, concurrent
     scripted(planner=[PLAN] * runs, synthesizer=["It is 42."] * runs)
     args = parse_args(["--concurrency", "2", "--label", "fake", "--quiet", "--timeout", "60"])
-    base = Context(router_confidence=0.0, llm_backend="openai", synthesizer_base_url=engine,
-                   planner_base_url=engine)  # fmt: skip
-    result = await benchmark(args, base=base)
+    operator = Settings(llm_backend="openai", synthesizer_base_url=engine, planner_base_url=engine)
+    result = await benchmark(args, base=Context(router_confidence=0.0), operator=operator)
 
     assert result["single"]["runs"] == 2 and result["concurrent"]["runs"] == 2
     assert result["concurrent"]["errors"] == 0, result["concurrent"]["error_messages"]

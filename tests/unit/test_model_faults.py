@@ -19,6 +19,7 @@ import pytest
 from evals.services import JSONHandler
 from graphs.context import Context
 from graphs.fast_agent import graph
+from graphs.settings import Settings, use_settings
 from serving.client import ModelCallError
 
 FAULTS: dict[str, Any] = {}
@@ -88,19 +89,21 @@ def server() -> Iterator[str]:
     httpd.shutdown()
 
 
-def context(url: str, **overrides: Any) -> Context:
+def faulty(url: str) -> Settings:
     """Every tier on the faulty server, each under its own model name (its fault's key)."""
-    return Context(
+    return Settings(
         router_base_url=url, planner_base_url=url, synthesizer_base_url=url,
         router_model="router", planner_model="planner", synthesizer_model="synthesizer",
-        llm_backend="openai", llm_timeout_seconds=2.0, **overrides,
+        llm_backend="openai",
     )  # fmt: skip
 
 
 async def ask(url: str, question: str, **overrides: Any) -> dict[str, Any]:
-    state: dict[str, Any] = await graph.ainvoke(
-        {"messages": [{"role": "user", "content": question}]}, context=context(url, **overrides)
-    )
+    with use_settings(faulty(url)):
+        state: dict[str, Any] = await graph.ainvoke(
+            {"messages": [{"role": "user", "content": question}]},
+            context=Context(llm_timeout_seconds=2.0, **overrides),
+        )
     return state
 
 

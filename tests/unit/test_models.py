@@ -48,13 +48,13 @@ def test_a_taken_port_is_a_clear_error() -> None:
 
 
 def test_tiers_of_one_model_share_one_server_and_of_two_models_do_not() -> None:
-    from graphs.context import Context
+    from graphs.settings import Settings
     from serving.llama_cpp import embedded_servers
 
-    servers = embedded_servers(Context())
+    servers = embedded_servers(Settings())
     assert sorted((s.alias, s.port) for s in servers) == [(SMALL.alias, 8081), (LARGE.alias, 8080)]
     with pytest.raises(ServerError, match="own port"):
-        embedded_servers(Context(router_base_url="http://127.0.0.1:8080/v1"))
+        embedded_servers(Settings(router_base_url="http://127.0.0.1:8080/v1"))
 
 
 def test_the_server_ignores_port_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from langchain_core.runnables import Runnable
 
 from graphs import react_agent
 from graphs.context import Context
+from graphs.settings import Settings, use_settings
 from nodes.render_prompts import react_system
 from serving import client
 from tests.support.travel import TRAVEL
@@ -76,12 +77,12 @@ async def test_two_tools_run_in_turn_and_the_scripted_answer_ends_the_run(
             AIMessage("42 customers; Gold members have 60 days."),
         ]
     )
-    context = Context(http_services="- crm: GET http://crm.test/account?name=<name> -> x")
-
-    state = await react_agent.graph.ainvoke(
-        {"messages": [{"role": "user", "content": "Customers, and Gold refund window?"}]},
-        context=context,
-    )
+    services = "- crm: GET http://crm.test/account?name=<name> -> x"
+    with use_settings(Settings(http_services=services)):
+        state = await react_agent.graph.ainvoke(
+            {"messages": [{"role": "user", "content": "Customers, and Gold refund window?"}]},
+            context=Context(),
+        )
 
     messages = state["messages"]
     assert messages[-1].text == "42 customers; Gold members have 60 days."

@@ -72,14 +72,14 @@ async def test_confident_queries_make_no_model_call(scripted) -> None:  # type: 
 
 async def test_unclear_queries_ask_the_small_model(scripted) -> None:  # type: ignore[no-untyped-def]
     models = scripted(router=[json.dumps({"choice": "direct"})])
-    update, _ = await route("hmm", Context(router_confidence=1.01))  # nothing is sure enough
+    update, _ = await route("hmm", Context(router_confidence=1.0))  # nothing is sure enough
     assert (update["route"], update["route_decided_by"]) == ("direct", "model")
     assert models.calls == ["router"]
 
 
 async def test_a_malformed_model_answer_falls_back_to_tools(scripted) -> None:  # type: ignore[no-untyped-def]
     scripted(router=["maybe? {not json"])
-    update, _ = await route("hmm", Context(router_confidence=1.01))
+    update, _ = await route("hmm", Context(router_confidence=1.0))
     assert (update["route"], update["route_decided_by"]) == ("tools", "fallback")
 
 

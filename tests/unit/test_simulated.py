@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -17,6 +16,7 @@ from evals.runner import run_one
 from evals.services import ExternalServices
 from evals.simulated import SimulatedModels, SimulationDriftError
 from graphs.context import Context
+from graphs.settings import Settings, use_settings
 from nodes.plan_parser import PlanParser
 from tools import SHOP
 
@@ -145,12 +145,14 @@ async def test_a_request_of_an_unknown_shape_is_drift(models: SimulatedModels) -
 
 async def test_the_graphs_make_the_requests_the_simulation_expects() -> None:
     """Drift check: both graphs, one question per group, the router forced to the model."""
-    with ExternalServices(profile="fast") as services, simulated_gpu(services.base_url) as models:
-        context = replace(
-            Context(router_confidence=1.01),  # above any probability: the model routes
-            http_services=services.describe(),
-            http_allowed_origins=services.base_url,
-        )
+    with (
+        ExternalServices(profile="fast") as services,
+        simulated_gpu(services.base_url) as models,
+        use_settings(
+            Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
+        ),
+    ):
+        context = Context(router_confidence=1.0)  # the model routes
         rows = []
         for graph in ("fast_agent", "react_agent", "react_sequential"):
             for question_id in DRIFT:
