@@ -120,10 +120,17 @@ def _push(message: ToolMessage) -> None:
 
 
 def tool_message(result: ToolResult, run_key: str) -> ToolMessage:
-    """Return a result as the `ToolMessage` chat clients render (its text cut for display)."""
+    """Return a result as the `ToolMessage` chat clients render, cut for display.
+
+    Structured data (rows, a JSON object) goes as JSON, which chat UIs such as
+    agent-chat-ui draw as a table; anything else as its text.
+    """
+    data = result["data"]
     text = result["output"]
+    if result["ok"] and isinstance(data, list | dict) and data:
+        text = json.dumps(data, ensure_ascii=False, default=str)
     if len(text) > DISPLAY_CHARS:
-        text = f"{text[:DISPLAY_CHARS]} ... ({len(result['output']):,} characters)"
+        text = f"{text[:DISPLAY_CHARS]} ... ({len(text):,} characters)"
     identifier = call_id(run_key, result["index"])
     return ToolMessage(
         content=text,

@@ -27,6 +27,7 @@ from langchain_openai import ChatOpenAI
 
 _ARGS_KEYS = ("arguments", "parameters")
 _JSON_START = re.compile(r"[{\[]")
+_FUNCTION_TAG = re.compile(r"""<function\s+name=["']([\w-]+)["']\s+arguments='([^']*)'""")
 _TEXT_PARTS = ("text", "input_text")
 _IMAGE_PARTS = ("image_url", "image", "input_image", "file")
 
@@ -194,7 +195,8 @@ def parse_text_tool_calls(text: str, tool_names: set[str]) -> list[ToolCall]:
     """Return the tool calls a model wrote as text, as langchain tool calls.
 
     JSON objects like `{"name": ..., "arguments": {...}}`, bare, one per line, in a
-    ```json fence or in Qwen's `<tool_call>` tags. Every JSON value in the text is read;
+    ```json fence or in Qwen's `<tool_call>` tags, or `<function name=".." arguments='{..}'>`.
+    Every JSON value in the text is read;
     a call is an object naming a known tool with an object (or a JSON string of one)
     under `arguments` or `parameters`, found at any depth (so OpenAI's
     `{"function": {...}}` wrapping and lists of calls count). Anything else is ignored.
@@ -202,6 +204,9 @@ def parse_text_tool_calls(text: str, tool_names: set[str]) -> list[ToolCall]:
     calls: list[ToolCall] = []
     for value in _json_values(text):
         calls.extend(_calls_in(value, tool_names))
+    for name, arguments in _FUNCTION_TAG.findall(text):  # <function name="x" arguments='{..}'>
+        for value in _json_values(arguments):
+            calls.extend(_calls_in({"name": name, "arguments": value}, tool_names))
     return calls
 
 

@@ -317,3 +317,8 @@ async def test_tool_results_go_back_to_the_server_with_the_call() -> None:
     assert isinstance(sent, list)
     assert sent[1]["content"] == "" and sent[1]["tool_calls"][0]["id"] == "c1"
     assert sent[2] == {"role": "tool", "content": "42", "tool_call_id": "c1"}
+
+
+def test_parser_reads_function_tags() -> None:
+    text = """<tools><function name="query_database" arguments='{"sql": "SELECT 1"}'></tools>"""
+    assert parsed(text) == [("query_database", {"sql": "SELECT 1"})]

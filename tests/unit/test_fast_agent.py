@@ -136,7 +136,7 @@ async def test_rounds_stop_at_the_limit(scripted) -> None:  # type: ignore[no-un
         planner=[again, again.replace("1. calc", "2. calc").replace("2. replan", "3. replan")],
         synthesizer=["2"],
     )
-    out = await run("What is 1+1 and then again?", Context(max_plan_rounds=2))
+    out = await run("What is 1+1 and then again?", Context(max_plan_rounds=2, router_confidence=0))
     rounds = [
         (t["round"], t["replan"])
         for t in out["state"]["timings"]
