@@ -105,17 +105,17 @@ class Oracle:
         self.calls.append(Call(number, tool, args, planned or args, frozen, reads, service))
 
     def _add_service(self, service: str, params: dict[str, Any]) -> None:
+        """ReAct fetches the URL with http_get; the planner calls the service by name."""
         url = f"{self.services_url}/{SERVICE_PATHS.get(service, service)}?"
-        literal_parts, planned_parts, deps, reads = [], [], set(), False
+        literal_parts, planned, deps, reads = [], {}, set(), False
         for name, value in params.items():
             source, ref, read = self._source(str(value))
             deps |= source
             reads |= read
             literal_parts.append(f"{name}={urllib.parse.quote_plus(str(value))}")
-            planned_parts.append(f"{name}={ref or urllib.parse.quote_plus(str(value))}")
+            planned[name] = ref or str(value)
         self._add(
-            "http_get", {"url": url + "&".join(literal_parts)},
-            {"url": url + "&".join(planned_parts)}, deps, reads,
+            "http_get", {"url": url + "&".join(literal_parts)}, planned, deps, reads,
             (service, {k: str(v) for k, v in params.items()}),
         )  # fmt: skip
 
@@ -211,7 +211,10 @@ class Oracle:
         before = sum(len(r) for r in rounds[: round_number - 1])
         lines = [
             f"{index[c.number]}. "
-            + call_text(c.tool, {k: _renumber(v, index) for k, v in c.planned.items()})
+            + call_text(
+                c.service[0] if c.service else c.tool,  # a web service is called by name
+                {k: _renumber(v, index) for k, v in c.planned.items()},
+            )
             for c in calls
         ]
         end = "replan()" if round_number < len(rounds) else "join()"

@@ -144,7 +144,11 @@ class ExternalServices:
 
     def describe(self) -> str:
         """A stable text listing each endpoint and its URL template, for the planner prompt."""
-        base = self.base_url
+        return self.describe_at(self.base_url)
+
+    @staticmethod
+    def describe_at(base: str) -> str:
+        """The services' description (`HTTP_SERVICES`) for services listening at `base`."""
         return "\n".join([
             f"- weather: GET {base}/weather?city=<city> -> temp_c, conditions, humidity_pct",
             f"- crm: GET {base}/crm/account?name=<customer name> -> account_manager, "

@@ -80,19 +80,22 @@ async def call_tool(
     run_key: str,
     timings: list[dict[str, Any]],
     started_early: Awaitable[Outcome] | None = None,
+    runs_as: tuple[str, dict[str, Any]] | None = None,
 ) -> ToolResult:
     """Run one planned call (or adopt the same call started early); report it; never raises.
 
     `started_early` is the same call, started speculatively before the plan asked for
-    it: its outcome is used, and its timing starts when it really started.
+    it: its outcome is used, and its timing starts when it really started. `runs_as` is
+    the tool call that does the work when the planned call is a web service's.
     """
     emit("step_start", step="call_tool", call=task.index, tool=task.tool)
     if started_early is not None:
         outcome = await started_early
     else:
+        tool, tool_args = runs_as or (task.tool, args)
         identifier = call_id(run_key, task.index)
         outcome = await run_tool(
-            domain, task.tool, args, context=context, config=config, identifier=identifier
+            domain, tool, tool_args, context=context, config=config, identifier=identifier
         )
     result = ToolResult(
         index=task.index, tool=task.tool, args=args, ok=outcome.status == "ok",

@@ -36,6 +36,7 @@ from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
+from nodes.plan_services import PlanCalls, as_fetch, plan_calls
 from nodes.plan_templates import template_bank
 from nodes.render_prompts import planner_system, planner_user
 from nodes.speculation import Speculation, predicted_calls
@@ -62,7 +63,10 @@ async def plan_and_call_tools(
     config = get_config()
 
     services = settings().http_services
-    speculation = Speculation(domain, partial(_run_quietly, domain, context, config))
+    calls = plan_calls(domain, services)
+    speculation = Speculation(
+        calls.read_only, partial(_run_quietly, domain, calls, context, config)
+    )
     if context.speculate and not done:
         speculation.start(predicted_calls(domain, services, question))
 
@@ -70,10 +74,11 @@ async def plan_and_call_tools(
         return await call_tool(
             task, args, domain=domain, context=context, config=config, run_key=run_key,
             timings=timings, started_early=speculation.take(task.tool, args),
+            runs_as=_runs_as(calls, task.tool, args),
         )  # fmt: skip
 
     unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
-    parser = PlanParser(domain.arg_names(), max_calls=max(0, context.max_tool_calls - len(done)))
+    parser = PlanParser(calls.arg_names, max_calls=max(0, context.max_tool_calls - len(done)))
     parser.last_index = max((r["index"] for r in done), default=0)
     held: list[Task] = []  # with stream dispatch off: started once the plan is complete
 
@@ -103,7 +108,7 @@ async def plan_and_call_tools(
         if reused is not None:  # a solved question of the same shape: no planner call
             take(parser.feed(reused[0] + "\n"))
         else:
-            grammar = plan_grammar(domain, context.max_tool_calls)
+            grammar = plan_grammar(domain, services, context.max_tool_calls)
             async for text in client.stream_plan(context, "planner", messages, grammar):
                 take(parser.feed(text))
                 if parser.ended:  # what a model writes after its plan is never used
@@ -170,15 +175,24 @@ class _PlanMessage:
 
 
 async def _run_quietly(
-    domain: Domain, context: Context, config: RunnableConfig, tool: str, args: dict[str, Any],
-    identifier: str,
+    domain: Domain, calls: PlanCalls, context: Context, config: RunnableConfig, tool: str,
+    args: dict[str, Any], identifier: str,
 ) -> Outcome:  # fmt: skip
     """Run a speculative call: no events and no message until the plan adopts it.
 
     Its trace run is tagged `speculative` (it shows in LangSmith whether used or not).
     """
     tagged = merge_configs(config, {"tags": ["speculative"]})
+    tool, args = _runs_as(calls, tool, args) or (tool, args)
     return await run_tool(domain, tool, args, context=context, config=tagged, identifier=identifier)
+
+
+def _runs_as(
+    calls: PlanCalls, tool: str, args: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """Return the `http_get` call a web service's call runs as (None for a tool's own)."""
+    service = calls.services.get(tool)
+    return as_fetch(service, args) if service is not None else None
 
 
 def _worked(parser: PlanParser, results: list[ToolResult]) -> bool:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphs.domain import Domain
+from nodes.plan_services import plan_calls
 
 _VALUES = {
     "string": "string",
@@ -54,8 +55,11 @@ def tool_rule(name: str, args: dict[str, dict[str, Any]], required: list[str]) -
 
 
 @lru_cache(maxsize=16)
-def plan_grammar(domain: Domain, max_calls: int) -> str:
-    """Return the GBNF grammar of a plan of at most `max_calls` calls to the domain's tools."""
+def plan_grammar(domain: Domain, services: str, max_calls: int) -> str:
+    """Return the GBNF grammar of a plan of at most `max_calls` calls.
+
+    The calls are the domain's tools and the configured services (`nodes.plan_services`).
+    """
     rules = []
     calls = []
     for tool in domain.tools:
@@ -64,6 +68,11 @@ def plan_grammar(domain: Domain, max_calls: int) -> str:
         name = f"call-{_rule(tool.name)}"
         calls.append(name)
         rules.append(f"{name} ::= {tool_rule(tool.name, args, required)}")
+    for service in plan_calls(domain, services).services.values():
+        name = f"service-{_rule(service.name)}"
+        calls.append(name)
+        string_args = {param: {"type": "string"} for param in service.params}
+        rules.append(f"{name} ::= {tool_rule(service.name, string_args, list(service.params))}")
     # Every plan ends with `N. join()` (answer with these results) or `N. replan()` (plan
     # again once they are in): a marked end, as in LLMCompiler, that small models keep to.
     lines = []

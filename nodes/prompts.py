@@ -18,9 +18,12 @@ Tools:
 {knowledge}"""
 
 SERVICES = """
-Web services (call them with http_get: copy a URL below and fill in its <...> parts):
+Web services: a plan calls one by its name, e.g. {example}; with http_get, fill in the \
+<...> parts of its URL:
 {services}
 """
+
+SERVICE = "- {signature}: GET {template} -> {returns}"
 
 PLANNER_TASK = """Your task: write the tool calls that answer the question, one call a line, \
 numbered, and nothing else; end with "N. join()":

@@ -15,11 +15,11 @@ from functools import lru_cache
 from graphs.domain import Domain, PlanExample
 from graphs.state import ToolResult
 from nodes import prompts
+from nodes.plan_services import parse_services, plan_calls
 
 MAX_RESULT_CHARS = 2000  # one result, as the models see it
 MAX_RESULTS_CHARS = 8000  # all results of a turn together
 STATIC_EXAMPLES = 40  # solved plans in the planner's (cached) system prompt
-_SERVICE = re.compile(r"^- (\w+): GET (\S+)", re.MULTILINE)
 _SERVICE_CALL = re.compile(r"@(\w+)\(([^()]*)\)")
 _PLACEHOLDER = re.compile(r"<[^<>]+>")
 _TAG = re.compile(r"<(/?)(result)", re.IGNORECASE)
@@ -36,7 +36,7 @@ _PARTS = re.compile(
 @lru_cache(maxsize=16)
 def shared_context(domain: Domain, services: str) -> str:
     """Return the context the planner, synthesizer and baseline prompts start with."""
-    block = prompts.SERVICES.format(services=services.strip()) if services.strip() else ""
+    block = services_block(domain, services)
     return prompts.SHARED_CONTEXT.format(
         name=domain.name,
         description=domain.description.strip(),
@@ -144,22 +144,59 @@ def format_results(results: Sequence[ToolResult]) -> str:
     return "\n".join(blocks)
 
 
-def usable_examples(domain: Domain, services: str) -> list[PlanExample]:
-    """Return the domain's solved plans with `@service(...)` filled in from `services`.
+def services_block(domain: Domain, services: str) -> str:
+    """Return the configured web services as the prompts list them (empty if none)."""
+    parsed = plan_calls(domain, services).services.values()
+    if not parsed:
+        raw = services.strip()
+        return prompts.SERVICES.format(example="name(...)", services=raw) if raw else ""
+    lines = [
+        prompts.SERVICE.format(signature=s.signature(), template=s.template, returns=s.returns)
+        for s in parsed
+    ]
+    first = next(iter(parsed))
+    arguments = ", ".join(f'{param}="..."' for param in first.params)
+    example = f"{first.name}({arguments})"
+    return prompts.SERVICES.format(example=example, services="\n".join(lines))
 
-    An example that calls a service the run has not configured is left out.
+
+def usable_examples(domain: Domain, services: str) -> list[PlanExample]:
+    """Return the domain's solved plans with their service calls written for `services`.
+
+    `http_get(url="@crm(x)")` becomes the service call `crm(name="x")`; any other
+    `@service(...)` its URL. An example that calls a service the run has not configured
+    is left out.
     """
-    urls = dict(_SERVICE.findall(services))
+    parsed = parse_services(services)
+    urls = {s.name: s.template for s in parsed}
+    params = {s.name: s.params for s in parsed}
     examples = []
     for example in domain.plan_examples:
-        plan = _expand_services(example.plan, urls)
+        plan = _expand_services(example.plan, urls, params)
         if plan is not None:
             examples.append(PlanExample(example.question, plan))
     return examples
 
 
-def _expand_services(plan: str, urls: dict[str, str]) -> str | None:
+_FETCH_SERVICE = re.compile(r'http_get\(url="@(\w+)\(([^()]*)\)"\)')
+
+
+def _expand_services(
+    plan: str, urls: dict[str, str], names: dict[str, tuple[str, ...]]
+) -> str | None:
     missing = False
+
+    def call(match: re.Match[str]) -> str:  # http_get(url="@crm(x)") -> crm(name="x")
+        nonlocal missing
+        params = names.get(match[1])
+        if params is None:
+            missing = True
+            return match[0]
+        values = [v.strip() for v in match[2].split(",")]
+        pairs = ", ".join(f'{p}="{v}"' for p, v in zip(params, values, strict=False))
+        return f"{match[1]}({pairs})"
+
+    plan = _FETCH_SERVICE.sub(call, plan)
 
     def fill(match: re.Match[str]) -> str:
         nonlocal missing

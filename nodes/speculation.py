@@ -55,9 +55,12 @@ def key(tool: str, args: dict[str, Any]) -> str:
 class Speculation:
     """Calls started early, waiting for the plan to ask for them."""
 
-    def __init__(self, domain: Domain, run: RunTool) -> None:
-        """Start nothing yet; `run(tool, args, identifier)` runs one call quietly."""
-        self.domain = domain
+    def __init__(self, read_only: Callable[[str], bool], run: RunTool) -> None:
+        """Start nothing yet; `run(tool, args, identifier)` runs one call quietly.
+
+        `read_only(name)` says whether a call may start early (only reads).
+        """
+        self.read_only = read_only
         self.run = run
         self.pending: dict[str, asyncio.Task[Outcome]] = {}
         self.hits: list[str] = []
@@ -67,7 +70,7 @@ class Speculation:
         started = []
         for n, (tool, args) in enumerate(calls, 1):
             identity = key(tool, args)
-            if not self.domain.is_read_only(tool) or identity in self.pending:
+            if not self.read_only(tool) or identity in self.pending:
                 continue
             coroutine = self.run(tool, args, f"speculative_{n}")
             self.pending[identity] = asyncio.create_task(coroutine, name=f"speculative {tool}")

@@ -13,6 +13,7 @@ from graphs.domain import Domain, PlanExample, load_plan_examples
 from nodes import render_prompts
 from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser
+from nodes.plan_services import parse_services, plan_calls
 from tests.support.travel import TRAVEL
 from tools import SHOP
 
@@ -33,7 +34,7 @@ def test_every_prompt_and_the_baseline_see_every_registered_tool(domain: Domain)
     for name in domain.tool_names:
         for which, prompt in prompts.items():
             assert f"- {name}(" in prompt, f"{which} prompt lacks {name}"
-        assert f"call-{name.replace('_', '-')} ::=" in plan_grammar(domain, 8)
+        assert f"call-{name.replace('_', '-')} ::=" in plan_grammar(domain, "", 8)
     baseline_tools = react_agent.build_graph(domain).nodes["tools"].bound._tools_by_name  # type: ignore[attr-defined]
     assert set(baseline_tools) == set(domain.tool_names)
     assert domain.name in render_prompts.direct_system(domain)
@@ -43,7 +44,7 @@ def test_the_shops_solved_plans_are_valid_plans_over_its_tools() -> None:
     examples = render_prompts.usable_examples(SHOP, SERVICES)
     assert len(examples) == len(SHOP.plan_examples)  # every service they use is configured
     for example in examples:
-        parser = PlanParser(SHOP.arg_names(), max_calls=8)
+        parser = PlanParser(plan_calls(SHOP, SERVICES).arg_names, max_calls=8)
         body = "\n".join(
             line for line in example.plan.splitlines() if not line.startswith("Results:")
         )
@@ -92,7 +93,7 @@ def test_tools_declare_whether_they_only_read() -> None:
 
 
 def test_a_multi_argument_tool_gets_a_grammar_with_each_argument() -> None:
-    grammar = plan_grammar(TRAVEL, 4)
+    grammar = plan_grammar(TRAVEL, "", 4)
     assert re.search(
         r'call-hotel-rate ::= "hotel_rate\(" "city=" string ", nights=" integer', grammar
     )
@@ -128,3 +129,24 @@ async def test_the_second_domain_runs_through_the_fast_agent(scripted) -> None: 
     )
     assert isinstance(state["messages"][-1], AIMessage)
     assert sum(isinstance(m, ToolMessage) for m in state["messages"]) == 3
+
+
+def test_web_services_are_calls_of_their_own_that_run_as_a_fetch() -> None:
+    [weather, crm] = parse_services(
+        "- weather: GET http://svc.test/weather?city=<city> -> temp_c\n"
+        "- crm: GET http://svc.test/crm/<customer name>/account -> manager"
+    )
+    assert weather.signature() == "weather(city)" and crm.params == ("customer_name",)
+    assert (
+        crm.url({"customer_name": "Acme Corp/x?"})
+        == "http://svc.test/crm/Acme%20Corp%2Fx%3F/account"
+    )
+    calls = plan_calls(SHOP, "- weather: GET http://svc.test/weather?city=<city> -> temp_c")
+    assert calls.arg_names["weather"] == ["city"] and calls.read_only("weather")
+    assert 'service-weather ::= "weather(" "city=" string ")"' in plan_grammar(
+        SHOP, "- weather: GET http://svc.test/weather?city=<city> -> t", 8
+    )
+    assert "weather(" not in plan_grammar(SHOP, "", 8)
+    assert (
+        plan_calls(SHOP, "- query_database: GET http://x/<q> -> y").services == {}
+    )  # a tool's name

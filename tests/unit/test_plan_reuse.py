@@ -98,7 +98,7 @@ async def test_only_read_only_tools_start_early_and_only_exact_calls_are_used() 
         await asyncio.sleep(0.01)
         return Outcome("out", None, "ok", 0.0, 1.0)
 
-    speculation = Speculation(domain, run)
+    speculation = Speculation(domain.is_read_only, run)
     assert speculation.start([("send_email", {"to": "x"}), ("lookup", {"q": "a"})]) == ["lookup"]
     assert speculation.take("lookup", {"q": "b"}) is None  # not the same call
     early = speculation.take("lookup", {"q": "a"})

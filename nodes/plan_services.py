@@ -1,0 +1,89 @@
+"""Web services as calls of their own in the plan: `weather(city="Oslo")`, not a URL.
+
+The operator lists the services an agent may call (`HTTP_SERVICES`, one a line:
+`- weather: GET http://host/weather?city=<city> -> temp_c, conditions`). In the plan
+language each becomes a call named after it, with one string argument per `<...>`
+part (named after its query parameter): far fewer tokens than a URL, nothing for a
+small planner to mistype, and a reference fills a part (`crm(name="$1.name")`), URL-
+encoded. The call runs as `http_get` on the filled-in URL: the same allowlist, byte cap
+and deadline as any other fetch.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphs.domain import Domain
+
+_LINE = re.compile(r"^- (\w+): GET (.+?)(?:\s+->\s*(.*))?$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"<([^<>]+)>")
+FETCH_TOOL = "http_get"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One configured web service: its name, URL template, parameters and what it returns."""
+
+    name: str
+    template: str
+    params: tuple[str, ...]
+    returns: str
+
+    def url(self, args: dict[str, Any]) -> str:
+        """Return the URL with each `<...>` part filled by its argument, URL-encoded."""
+        values = iter(urllib.parse.quote(str(args.get(p, "")), safe="") for p in self.params)
+        return _PLACEHOLDER.sub(lambda _: next(values, ""), self.template)
+
+    def signature(self) -> str:
+        """Return the call as the planner sees it: `weather(city)`."""
+        return f"{self.name}({', '.join(self.params)})"
+
+
+@lru_cache(maxsize=16)
+def parse_services(text: str, reserved: frozenset[str] = frozenset()) -> tuple[Service, ...]:
+    """Return the services of an `HTTP_SERVICES` text (a name a tool has is left out)."""
+    services = []
+    for name, template, returns in _LINE.findall(text):
+        if name in reserved or not name.isidentifier():
+            continue
+        params: list[str] = []
+        for match in _PLACEHOLDER.finditer(template):
+            key = re.search(r"[?&]([A-Za-z_]\w*)=$", template[: match.start()])
+            param = key[1] if key else re.sub(r"\W+", "_", match[1].strip()).strip("_").lower()
+            while param in params or not param:
+                param = f"{param or 'value'}_{len(params) + 1}"
+            params.append(param)
+        services.append(Service(name, template, tuple(params), returns.strip()))
+    return tuple(services)
+
+
+def as_fetch(service: Service, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Return the `http_get` call a service call runs as."""
+    return FETCH_TOOL, {"url": service.url(args)}
+
+
+@dataclass(frozen=True)
+class PlanCalls:
+    """What a plan may call: the domain's tools and the configured services, by name."""
+
+    domain: Domain
+    arg_names: dict[str, list[str]]
+    services: dict[str, Service]
+
+    def read_only(self, name: str) -> bool:
+        """Whether a call only reads: its tool says so (a service runs as the fetch tool)."""
+        return self.domain.is_read_only(FETCH_TOOL if name in self.services else name)
+
+
+@lru_cache(maxsize=16)
+def plan_calls(domain: Domain, services: str) -> PlanCalls:
+    """Return the calls a plan may make with this domain and these services."""
+    reserved = frozenset(domain.tool_names)
+    fetches = FETCH_TOOL in reserved  # services run as http_get: only with that tool
+    found = {s.name: s for s in parse_services(services, reserved)} if fetches else {}
+    names = {**domain.arg_names(), **{n: list(s.params) for n, s in found.items()}}
+    return PlanCalls(domain, names, found)
