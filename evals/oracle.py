@@ -188,6 +188,26 @@ class Oracle:
         rest = [c for c in self.order if c not in first]
         return [first, rest] if rest else [first]
 
+    @cached_property
+    def plan_rounds(self) -> list[list[Call]]:
+        """Return the rounds as the planner writes them: the slowest calls (web services) first.
+
+        The planner's prompt asks for it: a call starts as soon as its line is written, so
+        the longest ones start first. A call still comes after the calls it refers to.
+        """
+        ordered: list[list[Call]] = []
+        placed: set[int] = set()
+        for calls in self.rounds:
+            pending, written = list(calls), []
+            while pending:
+                ready = [c for c in pending if c.deps <= placed]
+                call = next((c for c in ready if c.service is not None), ready[0])
+                written.append(call)
+                placed.add(call.number)
+                pending.remove(call)
+            ordered.append(written)
+        return ordered
+
     def turns(self, sequential: bool) -> list[list[Call]]:
         """Return ReAct's tool-calling turns: one call each, or every call whose inputs are in."""
         if sequential:
@@ -205,7 +225,7 @@ class Oracle:
 
         Numbering runs on across rounds, and a later round may refer to earlier results.
         """
-        rounds = self.rounds
+        rounds = self.plan_rounds
         index = {c.number: i for i, c in enumerate((c for r in rounds for c in r), 1)}
         calls = rounds[round_number - 1] if round_number <= len(rounds) else []
         before = sum(len(r) for r in rounds[: round_number - 1])
