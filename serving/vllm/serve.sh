@@ -56,7 +56,7 @@ build_cmd() {
     --max-model-len "$MAX_MODEL_LEN"
     # Parse Qwen2.5's <tool_call> output into OpenAI tool calls (the ReAct baseline needs it).
     --enable-auto-tool-choice --tool-call-parser hermes
-    # Grammar engine behind response_format json_schema (planner) and choice (router).
+    # Grammar engine behind structured_outputs: the planner's plan grammar and the router's choice.
     --structured-outputs-config "{\"backend\": \"$STRUCTURED_OUTPUTS_BACKEND\"}"
     # fp8 halves KV memory per token (auto = model dtype, if quality or the GPU objects).
     --kv-cache-dtype "$KV_CACHE_DTYPE"
