@@ -226,9 +226,15 @@ class Oracle:
         Numbering runs on across rounds, and a later round may refer to earlier results.
         """
         rounds = self.plan_rounds
-        index = {c.number: i for i, c in enumerate((c for r in rounds for c in r), 1)}
+        index: dict[int, int] = {}
+        number = 0
+        for calls_of_round in rounds:  # each round's `replan()` line takes a number too
+            for call in calls_of_round:
+                number += 1
+                index[call.number] = number
+            number += 1
         calls = rounds[round_number - 1] if round_number <= len(rounds) else []
-        before = sum(len(r) for r in rounds[: round_number - 1])
+        before = sum(len(r) + 1 for r in rounds[: round_number - 1])
         lines = [
             f"{index[c.number]}. "
             + call_text(

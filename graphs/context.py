@@ -39,6 +39,14 @@ class Context:
         0.0,
         1.0,
     )
+    router_fallback: str = field(
+        default="planner",
+        metadata={
+            "description": "Who decides when the classifier is unsure: planner (it plans, or "
+            "writes no call and the question is answered directly) or model (the small "
+            "model picks a route first)."
+        },
+    )
     llm_timeout_seconds: float = _knob(
         120.0, "Deadline of one model call (connect, prompt, every token).", 0.1
     )
@@ -84,7 +92,11 @@ class Context:
             "tool_timeout_seconds": operator.max_tool_timeout_seconds,
             "max_tool_calls": operator.max_tool_calls,
         }
+        if self.router_fallback not in ("planner", "model"):
+            raise ValueError(f"router_fallback={self.router_fallback!r}: planner or model")
         for f in fields(self):
+            if f.name == "router_fallback":
+                continue
             value = getattr(self, f.name)
             if f.name in ceilings and value == f.default and value > ceilings[f.name]:
                 setattr(self, f.name, ceilings[f.name])  # a default above the operator's cap

@@ -3,6 +3,7 @@
 START -> route_query -> answer_directly -> END
                      -> plan_and_call_tools -> synthesize_answer -> END
                           ^-- replan: only for a value no reference can carry --'
+                          (no call planned -> answer_directly)
 
 `build_graph(domain)` builds it for any domain; `graph` is the shop's, which
 `langgraph.json` serves.
@@ -19,7 +20,7 @@ import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from graphs.domain import Domain
-from graphs.state import InputState, State
+from graphs.state import InputState, State, current
 from nodes.answer_directly import answer_directly
 from nodes.plan_and_call_tools import plan_and_call_tools
 from nodes.route_query import route_query
@@ -33,8 +34,13 @@ def after_route(state: State) -> str:
 
 
 def after_tools(state: State) -> str:
-    """Plan another round when the plan asked for one; else answer."""
-    return "plan_and_call_tools" if state.replan else "synthesize_answer"
+    """Plan another round when the plan asked for one; answer from results, or directly.
+
+    A plan of no calls (the planner found no tool that helps) gets a direct answer.
+    """
+    if state.replan:
+        return "plan_and_call_tools"
+    return "synthesize_answer" if current(state.tool_results, state.messages) else "answer_directly"
 
 
 def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState, State]:
@@ -47,7 +53,9 @@ def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState
         "route_query", after_route, ["answer_directly", "plan_and_call_tools"]
     )
     builder.add_conditional_edges(
-        "plan_and_call_tools", after_tools, ["plan_and_call_tools", "synthesize_answer"]
+        "plan_and_call_tools",
+        after_tools,
+        ["plan_and_call_tools", "synthesize_answer", "answer_directly"],
     )
     builder.add_edge("answer_directly", END)
     builder.add_edge("synthesize_answer", END)

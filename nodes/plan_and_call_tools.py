@@ -38,7 +38,7 @@ from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
 from nodes.plan_services import PlanCalls, as_fetch, plan_calls
 from nodes.plan_templates import template_bank
-from nodes.render_prompts import planner_system, planner_user
+from nodes.render_prompts import planner_system, planner_user, question_parts
 from nodes.speculation import Speculation, predicted_calls
 from nodes.steps import note, step
 from nodes.task_fetching import TaskFetchingUnit
@@ -79,7 +79,7 @@ async def plan_and_call_tools(
 
     unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
     parser = PlanParser(calls.arg_names, max_calls=max(0, context.max_tool_calls - len(done)))
-    parser.last_index = max((r["index"] for r in done), default=0)
+    parser.last_index = max((r["index"] + 1 for r in done), default=0)  # the replan line's
     held: list[Task] = []  # with stream dispatch off: started once the plan is complete
 
     def take(items: list[Task | PlanError]) -> None:
@@ -108,7 +108,8 @@ async def plan_and_call_tools(
         if reused is not None:  # a solved question of the same shape: no planner call
             take(parser.feed(reused[0] + "\n"))
         else:
-            grammar = plan_grammar(domain, services, context.max_tool_calls)
+            parts = len(question_parts(question)) if not done else 0
+            grammar = plan_grammar(domain, services, context.max_tool_calls, parts)
             async for text in client.stream_plan(context, "planner", messages, grammar):
                 take(parser.feed(text))
                 if parser.ended:  # what a model writes after its plan is never used

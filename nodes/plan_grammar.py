@@ -54,11 +54,14 @@ def tool_rule(name: str, args: dict[str, dict[str, Any]], required: list[str]) -
     return " ".join([f'"{name}("', *pieces, '")"'])
 
 
-@lru_cache(maxsize=16)
-def plan_grammar(domain: Domain, services: str, max_calls: int) -> str:
+@lru_cache(maxsize=64)
+def plan_grammar(domain: Domain, services: str, max_calls: int, min_calls: int = 0) -> str:
     """Return the GBNF grammar of a plan of at most `max_calls` calls.
 
     The calls are the domain's tools and the configured services (`nodes.plan_services`).
+    With `min_calls`, the plan may not `join()` before that many calls (it may always
+    `replan()`): a question of three parts gets at least three calls, where a small
+    planner would otherwise stop after the first.
     """
     rules = []
     calls = []
@@ -78,7 +81,8 @@ def plan_grammar(domain: Domain, services: str, max_calls: int) -> str:
     lines = []
     for n in range(1, max_calls + 2):
         more = f'call "\\n" line{n + 1} | ' if n <= max_calls else ""
-        lines.append(f'line{n} ::= "{n}. " ({more}"join()" | "replan()")')
+        end = '"join()" | "replan()"' if n > min(min_calls, max_calls) else '"replan()"'
+        lines.append(f'line{n} ::= "{n}. " ({more}{end})')
     head = ["root ::= line1", *lines, f"call ::= {' | '.join(calls)}"]
     return "\n".join([*head, *rules, _COMMON]) + "\n"
 

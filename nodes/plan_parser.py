@@ -29,7 +29,7 @@ _LINE = re.compile(r"^\s*(\d+)\s*[.):]\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*;
 _LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False}
 REPLAN = "replan"
 JOIN = "join"
-_END_MARKS = ("Q:", "Results:", "Question:")
+_END_MARKS = ("Q:", "Results:", "Results so far:", "Question:")
 MAX_LINE_CHARS = 4000  # a longer line is an error, not a call
 
 

@@ -71,7 +71,7 @@ def planner_user(
         )
         text = prompts.PLANNER_NEAREST.format(examples=examples) + text
     if results:
-        next_index = max(r["index"] for r in results) + 1
+        next_index = max(r["index"] for r in results) + 2  # after the `replan()` line
         text = prompts.PLANNER_REPLAN.format(
             question=text, results=format_results(results), next=next_index
         )

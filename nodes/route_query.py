@@ -1,9 +1,11 @@
 """Node: route a query to a direct answer or to tools, cheaply.
 
-The domain's classifier decides in well under a millisecond when it is confident;
-otherwise the small model picks, its output constrained to the two routes. A model
-answer that is neither (a server without constraints) falls back to tools, the route
-that can still answer anything.
+The domain's classifier decides in well under a millisecond when it is confident.
+When it is not, the planner decides by default (`router_fallback="planner"`): it plans
+the calls the question needs, or writes none and the question is answered directly, so
+a tool question pays nothing extra. With `router_fallback="model"`, the small model
+picks a route first, its output constrained to the two; an answer that is neither falls
+back to tools, the route that can still answer anything.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ async def route_query(state: State, runtime: Runtime[Context], *, domain: Domain
     query = last_user_text(state, context)
     route, confidence = classifier_for(domain).predict(query)
     decided_by = "classifier"
-    if confidence < context.router_confidence or context.router_confidence >= 1.0:
+    unsure = confidence < context.router_confidence or context.router_confidence >= 1.0
+    if unsure and context.router_fallback == "planner":
+        route, decided_by = "tools", "planner"  # it plans, or writes no call: then direct
+    elif unsure:
         messages = [SystemMessage(router_system(domain)), HumanMessage(query)]
         try:
             choice = await client.choose(context, "router", messages, get_args(Route))

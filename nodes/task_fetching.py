@@ -44,13 +44,25 @@ class TaskFetchingUnit:
         self.slots = asyncio.Semaphore(max_parallel)
         self.results: dict[int, asyncio.Future[ToolResult]] = {}
         self.running: list[asyncio.Task[None]] = []
+        self.first_of: dict[str, int] = {}  # a call's identity -> the number it first had
         for result in done or []:
             self._settle(result["index"], result)
 
     def add(self, task: Task) -> None:
-        """Schedule a call: it starts now, or when its last input ends."""
+        """Schedule a call: it starts now, or when its last input ends.
+
+        A call the plan already made (same tool, same arguments) is not run again: it
+        gets the first one's result, under its own number.
+        """
         self.results[task.index] = asyncio.get_running_loop().create_future()
-        self.running.append(asyncio.create_task(self._run(task), name=f"call {task.index}"))
+        identity = json.dumps([task.tool, task.args], sort_keys=True, default=str)
+        first = self.first_of.setdefault(identity, task.index)
+        work = self._run(task) if first == task.index else self._same_as(task, first)
+        self.running.append(asyncio.create_task(work, name=f"call {task.index}"))
+
+    async def _same_as(self, task: Task, first: int) -> None:
+        result = await self.results[first]
+        self.results[task.index].set_result({**result, "index": task.index})
 
     def skip(self, index: int, tool: str, reason: str, status: CallStatus = "error") -> None:
         """Record a planned call that will not run (a bad plan line), so dependents fail."""

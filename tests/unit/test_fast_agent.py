@@ -106,10 +106,11 @@ async def test_calls_start_while_the_plan_streams_and_dependents_get_values(scri
 
 
 async def test_a_plan_with_no_calls_goes_straight_to_the_answer(scripted) -> None:  # type: ignore[no-untyped-def]
-    scripted(planner=["1. join()"], synthesizer=["No tool helps with that."])
+    models = scripted(planner=["1. join()"], router=["Refunds are by the policy."])
     out = await run("What is the refund policy for orders?")
     assert out["state"]["tool_results"] == []
-    assert out["state"]["messages"][-1].content == "No tool helps with that."
+    assert out["state"]["messages"][-1].content == "Refunds are by the policy."
+    assert models.calls == ["planner", "router"]  # answered directly, by the small model
 
 
 async def test_replan_runs_a_second_round_that_sees_the_results(scripted) -> None:  # type: ignore[no-untyped-def]
@@ -117,11 +118,11 @@ async def test_replan_runs_a_second_round_that_sees_the_results(scripted) -> Non
         "1. query_database(sql=\"SELECT country FROM customers WHERE name = 'Initech'\")\n"
         "2. replan()"
     )
-    second = '2. search_docs(query="shipping to US")\n3. join()'
+    second = '3. search_docs(query="shipping to US")\n4. join()'  # after the replan line
     models = scripted(planner=[first, second], synthesizer=["Initech is in the US."])
     out = await run("Which country is Initech in, and how long does shipping there take?")
     state = out["state"]
-    assert [r["index"] for r in state["tool_results"]] == [1, 2]
+    assert [r["index"] for r in state["tool_results"]] == [1, 3]
     rounds = [
         (t["round"], t["replan"]) for t in state["timings"] if t["step"] == "plan_and_call_tools"
     ]
@@ -133,7 +134,7 @@ async def test_replan_runs_a_second_round_that_sees_the_results(scripted) -> Non
 async def test_rounds_stop_at_the_limit(scripted) -> None:  # type: ignore[no-untyped-def]
     again = '1. calculator(expression="1+1")\n2. replan()'
     scripted(
-        planner=[again, again.replace("1. calc", "2. calc").replace("2. replan", "3. replan")],
+        planner=[again, again.replace("1. calc", "3. calc").replace("2. replan", "4. replan")],
         synthesizer=["2"],
     )
     out = await run("What is 1+1 and then again?", Context(max_plan_rounds=2, router_confidence=0))
@@ -187,7 +188,7 @@ async def test_a_second_turn_starts_with_fresh_results_and_timings(scripted) -> 
 async def test_a_follow_up_sees_earlier_questions_and_answers_but_no_tool_traffic(scripted) -> None:  # type: ignore[no-untyped-def]
     plan = '1. calculator(expression="3")\n2. join()'
     models = scripted(
-        planner=[plan, "1. join()"], synthesizer=["Acme Corp placed 3.", "Globex: 5."]
+        planner=[plan, plan.replace("3", "5")], synthesizer=["Acme Corp placed 3.", "Globex: 5."]
     )
     app = graph.builder.compile(checkpointer=InMemorySaver())  # type: ignore[attr-defined]
     config = {"configurable": {"thread_id": "follow-up"}}
@@ -224,15 +225,18 @@ async def test_a_dead_model_server_fails_fast_with_a_clear_error() -> None:
         await asyncio.wait_for(run("How many orders were refunded?"), timeout=30)
 
 
+FALLBACK_PLAN = '1. calculator(expression="2+2")\n2. join()'
+
+
 class Fallback(http.server.BaseHTTPRequestHandler):
-    """A model server that always writes an empty plan ("1. join()") and answers with it."""
+    """A model server that always writes a one-call plan, and answers with that text."""
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for delta, finish in (({"content": "1. join()"}, None), ({}, "stop")):
+        for delta, finish in (({"content": FALLBACK_PLAN}, None), ({}, "stop")):
             body = {
                 "id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
@@ -257,7 +261,7 @@ async def test_an_unreachable_tier_falls_back_to_the_operators_fallback() -> Non
             out = await run("How many orders were refunded?")
     finally:
         server.shutdown()
-    assert out["state"]["messages"][-1].content == "1. join()"  # the fallback did both tiers
+    assert out["state"]["messages"][-1].content == FALLBACK_PLAN  # the fallback did both tiers
 
 
 async def test_a_run_without_context_uses_the_defaults(scripted) -> None:  # type: ignore[no-untyped-def]

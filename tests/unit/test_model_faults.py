@@ -108,6 +108,7 @@ async def ask(url: str, question: str, **overrides: Any) -> dict[str, Any]:
 
 
 TOOLS_QUESTION = "How many customers do we have in the database?"
+PLAN = '1. calculator(expression="6*7")\n2. join()'
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ async def test_an_answer_fault_is_a_clear_error_within_the_deadline(
     server: str, fault: str, message: str
 ) -> None:
     FAULTS.clear()
-    FAULTS.update({"planner": "1. join()", "synthesizer": fault})
+    FAULTS.update({"planner": PLAN, "synthesizer": fault})
     started = time.monotonic()
     with pytest.raises(ModelCallError, match=message):
         await ask(server, TOOLS_QUESTION)
@@ -136,8 +137,8 @@ async def test_a_router_answer_that_is_no_route_falls_back_to_tools(
     server: str, answer: str
 ) -> None:
     FAULTS.clear()
-    FAULTS.update({"router": answer, "planner": "1. join()"})
-    state = await ask(server, "hmm", router_confidence=1.0)
+    FAULTS.update({"router": answer, "planner": PLAN})
+    state = await ask(server, "hmm", router_confidence=1.0, router_fallback="model")
     assert (state["route"], state["route_decided_by"]) == ("tools", "fallback")
     assert state["messages"][-1].content == "The answer."
 

@@ -104,3 +104,13 @@ def test_numbering_continues_after_an_earlier_round() -> None:
     parser.last_index = 2
     [task] = feed_all(parser, '3. search_docs(query="$1.x")\n')
     assert isinstance(task, Task) and task.index == 3 and task.deps == {1}
+
+
+def test_a_plan_of_several_parts_cannot_join_before_as_many_calls() -> None:
+    from nodes.plan_grammar import plan_grammar
+    from tools import SHOP
+
+    grammar = plan_grammar(SHOP, "", 8, min_calls=2)
+    assert 'line1 ::= "1. " (call "\\n" line2 | "replan()")' in grammar
+    assert 'line2 ::= "2. " (call "\\n" line3 | "replan()")' in grammar
+    assert 'line3 ::= "3. " (call "\\n" line4 | "join()" | "replan()")' in grammar

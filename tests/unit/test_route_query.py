@@ -72,15 +72,22 @@ async def test_confident_queries_make_no_model_call(scripted) -> None:  # type: 
 
 async def test_unclear_queries_ask_the_small_model(scripted) -> None:  # type: ignore[no-untyped-def]
     models = scripted(router=[json.dumps({"choice": "direct"})])
-    update, _ = await route("hmm", Context(router_confidence=1.0))  # nothing is sure enough
+    update, _ = await route("hmm", Context(router_confidence=1.0, router_fallback="model"))
     assert (update["route"], update["route_decided_by"]) == ("direct", "model")
     assert models.calls == ["router"]
 
 
 async def test_a_malformed_model_answer_falls_back_to_tools(scripted) -> None:  # type: ignore[no-untyped-def]
     scripted(router=["maybe? {not json"])
-    update, _ = await route("hmm", Context(router_confidence=1.0))
+    update, _ = await route("hmm", Context(router_confidence=1.0, router_fallback="model"))
     assert (update["route"], update["route_decided_by"]) == ("tools", "fallback")
+
+
+async def test_by_default_the_planner_decides_what_the_classifier_is_unsure_of(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted()
+    update, _ = await route("hmm", Context(router_confidence=1.0))
+    assert (update["route"], update["route_decided_by"]) == ("tools", "planner")
+    assert models.calls == []  # no model call to route
 
 
 def test_a_run_without_a_user_message_is_a_clear_error() -> None:

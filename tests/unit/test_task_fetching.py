@@ -92,7 +92,7 @@ async def test_at_most_max_parallel_calls_run_at_once() -> None:
     run = Recorder()
     unit = TaskFetchingUnit(run, max_parallel=2)
     for i in range(1, 5):
-        unit.add(Task(i, "t", {"seconds": 0.05}))
+        unit.add(Task(i, "t", {"seconds": 0.05, "n": i}))
     await unit.join()
     starts = sorted(s for s, _ in run.spans.values())
     ends = sorted(e for _, e in run.spans.values())
@@ -118,3 +118,12 @@ def test_resolve_fills_references_inside_strings() -> None:
     assert resolve(args, inputs) == {
         "url": "http://svc/track?order_id=1394", "expression": "1394 * 0.5", "n": 3
     }  # fmt: skip
+
+
+async def test_a_repeated_call_runs_once_and_both_get_its_result() -> None:
+    run = Recorder()
+    unit = TaskFetchingUnit(run, max_parallel=4)
+    unit.add(Task(1, "t", {"seconds": 0.01}))
+    unit.add(Task(2, "t", {"seconds": 0.01}))  # the same call again
+    first, second = await unit.join()
+    assert set(run.spans) == {1} and second["index"] == 2 and second["output"] == first["output"]
