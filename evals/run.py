@@ -47,9 +47,14 @@ Begin = Callable[[str, Question], None]
 
 
 @contextmanager
-def simulated_gpu(services_url: str) -> Iterator[SimulatedModels]:
-    """Answer every model call with the simulated GPU models; yield them (call `begin`)."""
-    models = SimulatedModels(services_url)
+def simulated_gpu(services_url: str, speedup: float = 1.0) -> Iterator[SimulatedModels]:
+    """Answer every model call with the simulated GPU models; yield them (call `begin`).
+
+    `speedup` divides every simulated model time (tests that check shapes, not speed).
+    """
+    models = SimulatedModels(
+        services_url, ttft_s=GPU_TTFT_S / speedup, per_token_s=GPU_PER_TOKEN_S / speedup
+    )
     with client.use_models(models, backend="vllm"):
         yield models
 

@@ -123,6 +123,16 @@ def write_pid(pid_file: Path, process: subprocess.Popen[bytes] | None) -> None:
     pid_file.write_text(str(process.pid))
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process group leader still runs (a zombie waiting to be reaped does not)."""
+    try:
+        os.killpg(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    return state != "Z"
+
+
 def kill_pid_file(pid_file: Path, grace: float = 15.0) -> bool:
     """Stop the detached process group a pid file names; return True if one was running."""
     if not pid_file.exists():
@@ -134,12 +144,8 @@ def kill_pid_file(pid_file: Path, grace: float = 15.0) -> bool:
         pid_file.unlink()
         return False
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
     else:
         os.killpg(pid, signal.SIGKILL)
     pid_file.unlink()

@@ -150,7 +150,7 @@ async def test_the_graphs_make_the_requests_the_simulation_expects() -> None:
     """Drift check: both graphs, one question per group, the router forced to the model."""
     with (
         ExternalServices(profile="fast") as services,
-        simulated_gpu(services.base_url) as models,
+        simulated_gpu(services.base_url, speedup=10) as models,
         use_settings(
             Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
         ),
