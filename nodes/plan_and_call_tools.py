@@ -109,7 +109,8 @@ async def plan_and_call_tools(
             take(parser.feed(reused[0] + "\n"))
         else:
             parts = len(question_parts(question)) if not done else 0
-            grammar = plan_grammar(domain, services, context.max_tool_calls, parts)
+            at_least = parts if parts > 1 else 0  # one part: no call at all is an answer too
+            grammar = plan_grammar(domain, services, context.max_tool_calls, at_least)
             async for text in client.stream_plan(context, "planner", messages, grammar):
                 take(parser.feed(text))
                 if parser.ended:  # what a model writes after its plan is never used
