@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,14 +21,14 @@ from contextvars import ContextVar
 from typing import Any, Literal
 
 import httpx
-import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langgraph.constants import TAG_NOSTREAM
 
 from graphs.context import Context, Tier
 from graphs.settings import TierServer, settings
-from serving.compat import CompatChatOpenAI, ModelReplyError, content_text
+from serving.compat import CompatChatOpenAI, content_text
+from serving.deadlines import ModelCallError, deadline, who
 
 ConcreteBackend = Literal["llama_cpp", "vllm", "openai"]
 ModelFactory = Callable[..., BaseChatModel]
@@ -46,15 +45,6 @@ _backends: dict[str, ConcreteBackend] = {}
 _override: ContextVar[tuple[ModelFactory, ConcreteBackend] | None] = ContextVar(
     "model_override", default=None
 )
-
-
-class ModelCallError(RuntimeError):
-    """A model call failed: the message names the tier, model, server and phase."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        """`unreachable`: the server could not be reached at all (the fallback may be)."""
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 def http_client(base_url: str, timeout: float = 120.0) -> httpx.AsyncClient:
@@ -209,7 +199,7 @@ async def choose(
         model = chat_model(context, tier, max_tokens=16, server=server)
         bound = model.bind(**choice_request(backend, choices)).with_config(tags=[TAG_NOSTREAM])
         try:
-            async with _deadline(context, tier, server, "choosing") as phase:
+            async with deadline(context, tier, server, "choosing") as phase:
                 reply = await bound.ainvoke(list(messages))
                 phase.first_token()
         except ModelCallError as err:
@@ -247,7 +237,7 @@ async def stream_plan(
     for server in servers:
         model = chat_model(context, tier, server=server).bind(**grammar_request(backend, grammar))
         try:
-            async with _deadline(context, tier, server, "planning") as phase:
+            async with deadline(context, tier, server, "planning") as phase:
                 async for chunk in model.with_config(tags=[TAG_NOSTREAM]).astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
@@ -270,7 +260,7 @@ async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMes
     for server in servers:
         answer: AIMessageChunk | None = None
         try:
-            async with _deadline(context, tier, server, "answering") as phase:
+            async with deadline(context, tier, server, "answering") as phase:
                 async for chunk in chat_model(context, tier, server=server).astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
@@ -280,7 +270,7 @@ async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMes
                 continue
             raise
         if answer is None or not content_text(answer.content).strip():
-            raise ModelCallError(f"{_who(tier, server)} streamed an empty answer")
+            raise ModelCallError(f"{who(tier, server)} streamed an empty answer")
         return AIMessage(
             content=content_text(answer.content), id=answer.id, usage_metadata=answer.usage_metadata
         )
@@ -292,65 +282,3 @@ def _servers(tier: Tier) -> list[TierServer]:
     operator = settings()
     fallback = operator.fallback()
     return [operator.tier(tier), *([fallback] if fallback is not None else [])]
-
-
-class _Phase:
-    """Where a model call is: waiting for its first token, or streaming."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.first_at: float | None = None
-
-    def first_token(self) -> None:
-        if self.first_at is None:
-            self.first_at = time.monotonic()
-
-    def describe(self) -> str:
-        if self.first_at is None:
-            return "before the first token (reading the prompt)"
-        return f"while streaming ({self.first_at - self.started:.1f} s to the first token)"
-
-
-class _deadline:  # noqa: N801  # used as `async with _deadline(...)`
-    """One total deadline for a model call; failures become a `ModelCallError` naming it."""
-
-    def __init__(self, context: Context, tier: Tier, server: TierServer, doing: str) -> None:
-        self.context, self.tier, self.server, self.doing = context, tier, server, doing
-        self.phase = _Phase()
-        self.timeout = asyncio.timeout(context.llm_timeout_seconds)
-
-    async def __aenter__(self) -> _Phase:
-        await self.timeout.__aenter__()
-        return self.phase
-
-    async def __aexit__(self, kind: Any, error: Any, traceback: Any) -> bool:
-        who = _who(self.tier, self.server)
-        try:
-            await self.timeout.__aexit__(kind, error, traceback)
-        except TimeoutError:
-            raise ModelCallError(
-                f"{who} gave no complete answer within {self.context.llm_timeout_seconds:g} s "
-                f"while {self.doing}, {self.phase.describe()}"
-            ) from None
-        if error is None or isinstance(error, asyncio.CancelledError | ModelCallError):
-            return False
-        unreachable = False
-        if isinstance(error, openai.APIConnectionError | httpx.TransportError):
-            reason = f"could not be reached ({type(error).__name__})"
-            unreachable = self.phase.first_at is None
-        elif isinstance(error, openai.APIStatusError):
-            reason = f"answered HTTP {error.status_code}: {str(error)[:200]}"
-        elif isinstance(error, ModelReplyError | openai.APIError | ValueError):
-            reason = str(error)[:300]
-        elif isinstance(error, Exception):  # a reply the SDK could not even read
-            reason = f"its reply could not be read ({type(error).__name__}: {str(error)[:200]})"
-        else:
-            return False
-        raise ModelCallError(
-            f"{who} failed while {self.doing}, {self.phase.describe()}: {reason}",
-            unreachable=unreachable,
-        ) from error
-
-
-def _who(tier: Tier, server: TierServer) -> str:
-    return f"the {tier} model {server.model!r} at {server.base_url}"

@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             keep.append(item)
             continue
         item.add_marker(pytest.mark.integration)
-        server = getattr(item, "callspec", None) and item.callspec.params.get("llm_context")
+        server = getattr(item, "callspec", None) and item.callspec.params.get("llm_settings")
         engine = item.get_closest_marker("engine") is not None
         if server == "vllm-cpu" and not (engine or VLLM_CPU_FULL):
             dropped.append(item)
