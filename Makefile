@@ -53,8 +53,8 @@ eval: $(SERVERS)  ## Run both graphs over the eval dataset; report in evals/resu
 router: install  ## Retrain the router on the domain's examples; print its cross-validated accuracy
 	$(BIN)/python -m nodes.route_classifier
 
-unit: install  ## The unit tests: seconds, no weights, no model servers
-	$(BIN)/python -m pytest -ra tests/unit
+unit: install  ## The unit tests, on every core: under a minute, no weights, no model servers
+	$(BIN)/python -m pytest -ra -n auto tests/unit
 
 # The servers the integration tests run on, each in turn: the embedded llama.cpp servers
 # and vLLM's CPU build (installed and converted on first use). TEST_SERVERS=embedded skips

@@ -72,6 +72,13 @@ class Context:
             "asking the planner (and learn from plans that worked)."
         },
     )
+    nearest_examples: int = _knob(
+        0,
+        "Solved plans nearest the question repeated in the planner's turn (dynamic few-shot; "
+        "all of them are in its cached prompt already).",
+        0,
+        8,
+    )
     speculate: bool = field(
         default=True,
         metadata={

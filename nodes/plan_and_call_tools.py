@@ -29,11 +29,12 @@ from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
-from graphs.domain import Domain
+from graphs.domain import Domain, PlanExample
 from graphs.settings import settings
 from graphs.state import CallStatus, State, ToolResult, current, turn_of
 from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
 from nodes.conversation import earlier_turns, last_user_text
+from nodes.plan_examples import example_index
 from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
 from nodes.plan_services import PlanCalls, as_fetch, plan_calls
@@ -98,7 +99,7 @@ async def plan_and_call_tools(
     messages = [
         SystemMessage(planner_system(domain, services, context.max_tool_calls)),
         *earlier_turns(state),
-        HumanMessage(planner_user(question, results=done)),
+        HumanMessage(planner_user(question, _nearest(domain, services, question, context), done)),
     ]
     plan.start()
     started = time.time()
@@ -195,6 +196,14 @@ def _runs_as(
     """Return the `http_get` call a web service's call runs as (None for a tool's own)."""
     service = calls.services.get(tool)
     return as_fetch(service, args) if service is not None else None
+
+
+def _nearest(domain: Domain, services: str, question: str, context: Context) -> list[PlanExample]:
+    """Return the solved plans nearest the question, for the planner's user turn (if asked)."""
+    if not context.nearest_examples:
+        return []
+    found = example_index(domain, services).nearest(question, context.nearest_examples)
+    return [example for example, _ in found]
 
 
 def _worked(parser: PlanParser, results: list[ToolResult]) -> bool:

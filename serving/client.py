@@ -30,6 +30,20 @@ from graphs.settings import TierServer, settings
 from serving.compat import CompatChatOpenAI, content_text
 from serving.deadlines import ModelCallError, deadline, who
 
+__all__ = [
+    "ConcreteBackend",
+    "ModelCallError",
+    "backend_of",
+    "chat_model",
+    "choice_request",
+    "choose",
+    "grammar_request",
+    "http_client",
+    "stream_answer",
+    "stream_plan",
+    "use_models",
+]
+
 ConcreteBackend = Literal["llama_cpp", "vllm", "openai"]
 ModelFactory = Callable[..., BaseChatModel]
 

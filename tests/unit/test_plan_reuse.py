@@ -157,3 +157,14 @@ async def test_a_template_question_needs_no_planner(scripted) -> None:  # type: 
     assert models.calls == ["synthesizer"]  # no planner call
     [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
     assert plan["plan_source"] == "template" and state["tool_results"][0]["ok"]
+
+
+async def test_the_nearest_solved_plans_can_be_repeated_for_the_planner(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted(planner=["1. join()"], router=["ok"])
+    await build_graph(SHOP).ainvoke(
+        {"messages": [{"role": "user", "content": "How many urgent tickets are open now?"}]},
+        context=Context(nearest_examples=1, speculate=False, plan_templates=False),
+    )
+    planner_prompt = [p for tier, p in models.prompts if tier == "planner"][0]
+    assert "Solved questions like this one:" in planner_prompt
+    assert "first response time urgent tickets" in planner_prompt.split("Solved questions")[1]
