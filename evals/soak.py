@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sqlite3
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +27,10 @@ from typing import Any
 import httpx
 from langgraph_sdk import get_client
 
+from evals.dev_server import langgraph_dev
 from evals.stats import percentile
-from graphs.settings import TIERS, settings
-from serving.process import free_port
 from tools.query_database import DB_PATH
 
-ROOT = Path(__file__).resolve().parents[1]
 SPEND = "What is {name}'s lifetime spend, and which loyalty tier does that put them in?"
 GREETING = "Hi there, I'm {first}! How are you today?"
 HOSTILE: dict[str, dict[str, Any]] = {
@@ -178,24 +173,6 @@ def render(outcomes: list[Outcome], memory: dict[str, tuple[float, float]], wall
     return "\n".join(lines) + "\n"
 
 
-def serve(port: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start `langgraph dev` on a port, pointed at the configured model servers."""
-    operator = settings()
-    env = {
-        **os.environ,
-        **{f"{t}_BASE_URL".upper(): operator.tier(t).base_url for t in TIERS},
-        "LANGSMITH_TRACING": "false",
-        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-    }
-    cli = str(Path(sys.executable).with_name("langgraph"))
-    command = [cli, "dev", "--no-browser", "--no-reload", "--port", str(port)]
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [*command, "--n-jobs-per-worker", "16"], cwd=ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the soak and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -204,18 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="evals/results/soak.md")
     args = parser.parse_args(argv)
-    port, log = free_port(), Path(args.out).with_suffix(".log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    server = serve(port, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/ok", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with langgraph_dev(Path(args.out).with_suffix(".log"), jobs=args.concurrency) as (url, server):
         pids = {"langgraph dev": server.pid} | {
             f"model server {pid}": pid for pid in model_server_pids()
         }
@@ -224,9 +190,6 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = asyncio.run(soak(url, args.runs, args.concurrency, args.seed))
         wall = time.perf_counter() - began
         memory = {name: (start[name], rss_mb(pid)) for name, pid in pids.items()}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     report = render(outcomes, memory, wall)
     Path(args.out).write_text(report)
     print(report)  # noqa: T201

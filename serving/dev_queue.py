@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -25,9 +26,15 @@ _EXPECTED_NEXT = ["wait", "limit"]
 
 
 def install() -> bool:
-    """Patch the in-memory run queue to wake on new runs; return whether it was patched."""
+    """Patch the in-memory run queue to wake on new runs; return whether it was patched.
+
+    `DEV_QUEUE_WAKE=0` leaves the queue as it is (to measure the difference, or if a new
+    runtime misbehaves with the patch).
+    """
     ops = sys.modules.get("langgraph_runtime_inmem.ops")
     if ops is None or getattr(ops.Runs, "_wakes_on_put", False):
+        return False
+    if os.environ.get("DEV_QUEUE_WAKE", "1") == "0":
         return False
     original_next: Callable[..., AsyncIterator[Any]] = ops.Runs.next
     original_put: Callable[..., Any] = ops.Runs.put

@@ -62,3 +62,11 @@ async def test_a_waiting_queue_takes_a_new_run_at_once(fake_runtime: type[Runs])
 def test_nothing_is_patched_outside_langgraph_dev(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "langgraph_runtime_inmem.ops", raising=False)
     assert dev_queue.install() is False
+
+
+def test_the_patch_can_be_turned_off(
+    fake_runtime: type[Runs], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEV_QUEUE_WAKE", "0")
+    assert dev_queue.install() is False
+    assert not getattr(fake_runtime, "_wakes_on_put", False)
