@@ -65,6 +65,13 @@ class Settings:
     max_tool_timeout_seconds: float = field(
         default=60.0, metadata=_doc("Longest tool-call timeout a run may ask for.")
     )
+    max_queue_seconds: float = field(
+        default=600.0,
+        metadata=_doc(
+            "Longest a model call waits for a free slot on a busy llama.cpp server before it "
+            "fails (the wait is not part of the call's own deadline)."
+        ),
+    )
     max_tool_calls: int = field(default=16, metadata=_doc("Most tool calls a run may ask for."))
     max_query_chars: int = field(default=4000, metadata=_doc("Longest question accepted."))
     http_allowed_origins: str = field(
@@ -86,7 +93,7 @@ class Settings:
         """Check every value; a bad one is an error naming its environment variable."""
         if self.llm_backend not in get_args(Backend):
             raise ValueError(f"LLM_BACKEND={self.llm_backend!r}: use one of {get_args(Backend)}")
-        for name in ("max_llm_timeout_seconds", "max_tool_timeout_seconds"):
+        for name in ("max_llm_timeout_seconds", "max_tool_timeout_seconds", "max_queue_seconds"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name.upper()}={value!r}: a number of seconds above 0")

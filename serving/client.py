@@ -16,7 +16,7 @@ import json
 import os
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from langgraph.constants import TAG_NOSTREAM
 
 from graphs.context import Context, Tier
 from graphs.settings import TierServer, settings
+from serving.admission import admitted, server_slots
 from serving.compat import CompatChatOpenAI, content_text
 from serving.deadlines import ModelCallError, deadline, who
 
@@ -213,7 +214,10 @@ async def choose(
         model = chat_model(context, tier, max_tokens=16, server=server)
         bound = model.bind(**choice_request(backend, choices)).with_config(tags=[TAG_NOSTREAM])
         try:
-            async with deadline(context, tier, server, "choosing") as phase:
+            async with (
+                await _slot(tier, server, backend),
+                deadline(context, tier, server, "choosing") as phase,
+            ):
                 reply = await bound.ainvoke(list(messages))
                 phase.first_token()
         except ModelCallError as err:
@@ -251,7 +255,10 @@ async def stream_plan(
     for server in servers:
         model = chat_model(context, tier, server=server).bind(**grammar_request(backend, grammar))
         try:
-            async with deadline(context, tier, server, "planning") as phase:
+            async with (
+                await _slot(tier, server, backend),
+                deadline(context, tier, server, "planning") as phase,
+            ):
                 async for chunk in model.with_config(tags=[TAG_NOSTREAM]).astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
@@ -270,11 +277,15 @@ async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMes
         ModelCallError: the server failed, cut the stream short, streamed an empty answer
             or missed the deadline.
     """
+    backend = await backend_of(context, tier)
     servers = _servers(tier)
     for server in servers:
         answer: AIMessageChunk | None = None
         try:
-            async with deadline(context, tier, server, "answering") as phase:
+            async with (
+                await _slot(tier, server, backend),
+                deadline(context, tier, server, "answering") as phase,
+            ):
                 async for chunk in chat_model(context, tier, server=server).astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
@@ -289,6 +300,16 @@ async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMes
             content=content_text(answer.content), id=answer.id, usage_metadata=answer.usage_metadata
         )
     raise AssertionError("unreachable: the last server raises")  # pragma: no cover
+
+
+async def _slot(
+    tier: Tier, server: TierServer, backend: ConcreteBackend
+) -> AbstractAsyncContextManager[None]:
+    """Return the wait for a free slot on a llama.cpp server (`serving.admission`)."""
+    if _override.get() is not None or backend != "llama_cpp":
+        return admitted(server.base_url, None, who(tier, server))
+    slots = await server_slots(http_client(server.base_url), server.base_url)
+    return admitted(server.base_url, slots, who(tier, server))
 
 
 def _servers(tier: Tier) -> list[TierServer]:
