@@ -15,6 +15,7 @@ import argparse
 import os
 import signal
 import sys
+from typing import Any
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,8 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def serve(args: argparse.Namespace) -> None:
-    """Start the server in this process and block until SIGTERM or SIGINT."""
+def server_params(args: argparse.Namespace) -> Any:
+    """Return the llama.cpp server parameters (`xllamacpp.CommonParams`) for the arguments."""
     import xllamacpp as xlc  # imported here: `--help` works without the wheel
 
     params = xlc.CommonParams()
@@ -62,11 +63,23 @@ def serve(args: argparse.Namespace) -> None:
         draft.mparams.path = args.draft
         draft.n_max, draft.n_min = args.draft_max, 0
         draft.cpuparams.n_threads = draft.cpuparams_batch.n_threads = args.threads
+        # Without the type the draft model is loaded but never asked for a token.
+        params.speculative.types = [
+            xlc.common_speculative_type.COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE
+        ]
     elif args.lookup:
         params.speculative.types = [
             xlc.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE
         ]
         params.speculative.draft.n_max = args.draft_max
+    return params
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Start the server in this process and block until SIGTERM or SIGINT."""
+    import xllamacpp as xlc
+
+    params = server_params(args)
     # Block the signals before the server's threads start, so only sigwait receives them.
     stop = {signal.SIGTERM, signal.SIGINT}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop)
