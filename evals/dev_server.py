@@ -19,12 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @contextmanager
 def langgraph_dev(
-    log: Path, jobs: int = 16, env: dict[str, str] | None = None
+    log: Path, jobs: int | None = 16, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `langgraph dev` while the block runs; yield its URL and process.
 
+    `jobs` runs per worker (None: the CLI's default); `env` overrides the environment.
+
     Raises:
-        RuntimeError: the server did not answer `/ok` within 120 s.
+        RuntimeError: the server exited, or did not answer `/ok` within 120 s.
     """
     operator = settings()
     environment = {
@@ -32,17 +34,19 @@ def langgraph_dev(
         **{f"{t}_BASE_URL".upper(): operator.tier(t).base_url for t in TIERS},
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGGRAPH_NO_VERSION_CHECK": "true",
         **(env or {}),
     }
     port = free_port()
     cli = str(Path(sys.executable).with_name("langgraph"))
     command = [cli, "dev", "--no-browser", "--no-reload", "--port", str(port)]
+    if jobs is not None:
+        command += ["--n-jobs-per-worker", str(jobs)]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [*command, "--n-jobs-per-worker", str(jobs)], cwd=ROOT, env=environment,
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -57,4 +61,8 @@ def langgraph_dev(
         yield url, server
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

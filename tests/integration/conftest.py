@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from evals import dev_server
 from graphs.context import Context
 from graphs.settings import TIERS, Settings, use_settings
 from graphs.warmup import warm_up
@@ -154,43 +151,14 @@ def langgraph_dev(
     llm_settings: Settings, llm_context: Context, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Serve the project's graphs with `langgraph dev` on a free port; yield its URL."""
-    port = free_port()
     env = {
-        **os.environ,
         **{
             f"{tier}_{knob}".upper(): str(getattr(llm_settings.tier(tier), knob))
             for tier in TIERS
             for knob in ("base_url", "model")
         },
         "LLM_TIMEOUT_SECONDS": str(llm_context.llm_timeout_seconds),
-        "LANGSMITH_TRACING": "false",
-        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-        "LANGGRAPH_NO_VERSION_CHECK": "true",
     }
-    log = (tmp_path_factory.mktemp("langgraph") / "dev.log").open("wb")
-    cli = Path(sys.executable).with_name("langgraph")
-    process = subprocess.Popen(
-        [str(cli), "dev", "--no-browser", "--no-reload", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"langgraph dev exited with {process.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/ok", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"langgraph dev not ready on port {port}; see {log.name}")
-                time.sleep(0.5)
+    log = tmp_path_factory.mktemp("langgraph") / "dev.log"
+    with dev_server.langgraph_dev(log, jobs=None, env=env) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
