@@ -79,6 +79,13 @@ class Context:
         0,
         8,
     )
+    answer_while_planning: bool = field(
+        default=True,
+        metadata={
+            "description": "When the router is unsure and the planner decides, start the "
+            "direct answer beside it (cancelled once the plan names a call)."
+        },
+    )
     speculate: bool = field(
         default=True,
         metadata={

@@ -69,5 +69,6 @@ class State(InputState):
     route: Route | None = None
     route_decided_by: str | None = None  # "classifier" or "model"
     replan: bool = False  # the last plan asked for another round
+    early_answer: str | None = None  # the key of a direct answer begun while planning
     tool_results: Annotated[list[ToolResult], this_turn] = field(default_factory=list)
     timings: Annotated[list[dict[str, Any]], this_turn] = field(default_factory=list)

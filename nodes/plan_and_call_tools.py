@@ -21,7 +21,13 @@ import time
 from functools import partial
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import merge_configs
 from langgraph.config import get_config
@@ -32,6 +38,8 @@ from graphs.context import Context
 from graphs.domain import Domain, PlanExample
 from graphs.settings import settings
 from graphs.state import CallStatus, State, ToolResult, current, turn_of
+from nodes import early_answer
+from nodes.answer_directly import direct_messages
 from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.plan_examples import example_index
@@ -41,7 +49,7 @@ from nodes.plan_services import PlanCalls, as_fetch, plan_calls
 from nodes.plan_templates import template_bank
 from nodes.render_prompts import planner_system, planner_user, question_parts
 from nodes.speculation import Speculation, predicted_calls
-from nodes.steps import note, step
+from nodes.steps import note, step, time_apart
 from nodes.task_fetching import TaskFetchingUnit
 from serving import client
 
@@ -105,15 +113,22 @@ async def plan_and_call_tools(
     started = time.time()
     bank = template_bank(domain, services)
     reused = bank.plan_for(question) if context.plan_templates and not done else None
+    early: str | None = None  # the key of a direct answer written while the planner decides
     try:
         if reused is not None:  # a solved question of the same shape: no planner call
             take(parser.feed(reused[0] + "\n"))
         else:
             parts = len(question_parts(question)) if not done else 0
             at_least = parts if parts > 1 else 0  # one part: no call at all is an answer too
+            if state.route_decided_by == "planner" and context.answer_while_planning and not done:
+                direct = direct_messages(state, context, domain)
+                early = early_answer.begin(partial(_answer_early, context, direct))
             grammar = plan_grammar(domain, services, context.max_tool_calls, at_least)
             async for text in client.stream_plan(context, "planner", messages, grammar):
                 take(parser.feed(text))
+                if early and early_answer.plans_a_call(parser.text):
+                    await early_answer.cancel(early)  # a call: this is not a direct answer
+                    early = None
                 if parser.ended:  # what a model writes after its plan is never used
                     break
         take(parser.close())
@@ -124,9 +139,13 @@ async def plan_and_call_tools(
     except BaseException:
         await unit.cancel()
         await speculation.drop()
+        await early_answer.cancel(early)
         raise
     wasted = await speculation.drop()
     new = [r for r in results if r["index"] not in {d["index"] for d in done}]
+    if new:  # results to answer from: the direct answer is not wanted
+        await early_answer.cancel(early)
+        early = None
     wants_more = parser.replan or any(r["status"] == "unresolved" for r in new)
     replan = bool(new) and wants_more and round_ < context.max_plan_rounds
     if context.plan_templates and reused is None and round_ == 1 and _worked(parser, new):
@@ -142,6 +161,7 @@ async def plan_and_call_tools(
         first_call_ms=None if first_start is None else (first_start - started) * 1000,
         speculative_hits=speculation.hits,
         speculative_wasted=wasted,
+        answer_while_planning=early is not None,
         replan=replan,
     )
     turn = turn_of(state.messages)
@@ -150,7 +170,16 @@ async def plan_and_call_tools(
         "replan": replan,
         "messages": [plan.final(), *(tool_message(r, run_key) for r in new)],
         "timings": timings,
+        "early_answer": early,
     }
+
+
+async def _answer_early(
+    context: Context, messages: list[BaseMessage], answer: early_answer.EarlyAnswer
+) -> AIMessage:
+    """Write the direct answer quietly, timed apart for `answer_directly` to report."""
+    time_apart(answer.details)
+    return await client.stream_answer(context, "router", messages, quiet=True, on_text=answer.add)
 
 
 class _PlanMessage:

@@ -90,6 +90,15 @@ _timer: ContextVar[ModelCallTimer | None] = ContextVar("model_call_timer", defau
 register_configure_hook(_timer, inheritable=True)  # every callback manager in a step adds it
 
 
+def time_apart(details: dict[str, Any]) -> None:
+    """Time the model calls made from here on (in this task) into `details`, silently.
+
+    For a call begun in one step on behalf of a later one (`nodes.early_answer`): the
+    later step adds the timing to its own entry.
+    """
+    _timer.set(ModelCallTimer(details, lambda _: None))
+
+
 def note(**details: Any) -> None:
     """Attach details to the timing entry of the running step."""
     _details.get().update(details)

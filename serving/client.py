@@ -270,8 +270,18 @@ async def stream_plan(
         return
 
 
-async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMessage]) -> AIMessage:
+async def stream_answer(
+    context: Context,
+    tier: Tier,
+    messages: Sequence[BaseMessage],
+    *,
+    quiet: bool = False,
+    on_text: Callable[[str], None] | None = None,
+) -> AIMessage:
     """Stream a tier's answer: its tokens reach the `messages` stream as they come.
+
+    `quiet` keeps them out of that stream (an answer not yet known to be wanted);
+    `on_text` receives each text delta.
 
     Raises:
         ModelCallError: the server failed, cut the stream short, streamed an empty answer
@@ -286,9 +296,14 @@ async def stream_answer(context: Context, tier: Tier, messages: Sequence[BaseMes
                 await _slot(tier, server, backend),
                 deadline(context, tier, server, "answering") as phase,
             ):
-                async for chunk in chat_model(context, tier, server=server).astream(list(messages)):
+                model = chat_model(context, tier, server=server)
+                if quiet:
+                    model = model.with_config(tags=[TAG_NOSTREAM])  # type: ignore[assignment]
+                async for chunk in model.astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
+                        if on_text is not None:
+                            on_text(chunk.text)
                     answer = chunk if answer is None else answer + chunk
         except ModelCallError as err:
             if err.unreachable and server is not servers[-1]:

@@ -1,0 +1,104 @@
+"""Answer while planning: when the router was unsure, the direct answer starts with the plan.
+
+An unsure router sends the question to the planner, which plans calls or writes none;
+with none, the question is answered directly, and without this that answer starts only
+once the plan is over: two model calls one after the other. Here the direct answer starts
+beside the planner, its tokens held back (nothing reaches the user or the thread). The
+moment the plan's first line is not `join()` it is cancelled (the small model wrote a few
+tokens for nothing); when the plan has no call, `answer_directly` streams what is already
+written, then the rest as it comes.
+
+The answer is held in this process under a random key kept in the run's state, so only
+the run that started it can take it; one not taken within `KEEP_SECONDS` is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+KEEP_SECONDS = 300.0  # an answer its run never took (the run was cancelled) is dropped
+_NO_CALL = "1.join()"  # a plan without calls, spaces removed
+
+
+@dataclass
+class EarlyAnswer:
+    """A direct answer being written while the planner decides."""
+
+    task: asyncio.Task[AIMessage]
+    texts: list[str] = field(default_factory=list)  # the streamed deltas so far
+    details: dict[str, Any] = field(default_factory=dict)  # its model call's timing
+    started: float = field(default_factory=time.time)
+    grew: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add(self, text: str) -> None:
+        """Keep one streamed delta (called by the model call as tokens arrive)."""
+        self.texts.append(text)
+        self.grew.set()
+
+    async def deltas(self) -> AsyncIterator[str]:
+        """Yield every delta, those already written first, until the answer ends.
+
+        Raises:
+            Exception: what the model call raised (a `ModelCallError`, say).
+        """
+        sent = 0
+        while True:
+            self.grew.clear()
+            while sent < len(self.texts):
+                yield self.texts[sent]
+                sent += 1
+            if self.task.done():
+                break
+            waiter = asyncio.ensure_future(self.grew.wait())
+            await asyncio.wait([waiter, self.task], return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        for text in self.texts[sent:]:
+            yield text
+        self.task.result()  # the call's error, if it failed
+
+
+_held: dict[str, EarlyAnswer] = {}
+
+
+def begin(write: Callable[[EarlyAnswer], Coroutine[Any, Any, AIMessage]]) -> str:
+    """Start `write(answer)` in the background; return the key that takes the answer."""
+    _drop_stale()
+    key = uuid.uuid4().hex
+    answer = EarlyAnswer(task=None)  # type: ignore[arg-type]  # the task needs the answer first
+    answer.task = asyncio.create_task(write(answer), name="answer while planning")
+    answer.task.add_done_callback(lambda _: answer.grew.set())
+    _held[key] = answer
+    return key
+
+
+def take(key: str | None) -> EarlyAnswer | None:
+    """Return the answer begun under `key` (once), or None."""
+    return _held.pop(key, None) if key else None
+
+
+async def cancel(key: str | None) -> None:
+    """Cancel the answer begun under `key`, if any, and wait for it to stop."""
+    answer = take(key)
+    if answer is not None:
+        answer.task.cancel()
+        await asyncio.gather(answer.task, return_exceptions=True)
+
+
+def plans_a_call(plan_text: str) -> bool:
+    """Whether a plan being streamed already shows a call (it does not begin `1. join()`)."""
+    text = re.sub(r"\s+", "", plan_text)
+    return not (_NO_CALL.startswith(text) or text.startswith(_NO_CALL))
+
+
+def _drop_stale() -> None:
+    now = time.time()
+    for key in [k for k, a in _held.items() if now - a.started > KEEP_SECONDS]:
+        _held.pop(key).task.cancel()
