@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from evals.dataset import NUMBER, Question, missing_facts, normalize
 from evals.service_data import answer as service_answer
@@ -262,7 +262,13 @@ class Oracle:
         return NOT_FOUND
 
     def chain_ms(self, durations: Sequence[tuple[str, dict[str, Any], float]]) -> float:
-        """Return the slowest dependent chain of tool latencies, given a run's measured calls.
+        """Return the slowest dependent chain of tool latencies, given a run's measured calls."""
+        return chain_of(self.timed_calls(durations))
+
+    def timed_calls(
+        self, durations: Sequence[tuple[str, dict[str, Any], float]]
+    ) -> list[TimedCall]:
+        """Return the oracle's calls, each with its inputs, its plan line's tokens and latency.
 
         Each of the oracle's calls takes the duration of the run's call with the same tool
         and arguments (URLs compared unquoted), else of the next unmatched call of that
@@ -280,11 +286,43 @@ class Oracle:
                 if call.number not in took and match is not None:
                     left.remove(match)
                     took[call.number] = match[2]
-        finish: dict[int, float] = {}
-        for call in self.calls:  # inputs come first
-            start = max((finish[d] for d in call.deps), default=0.0)
-            finish[call.number] = start + took.get(call.number, 0.0)
-        return max(finish.values(), default=0.0)
+        return [
+            TimedCall(
+                c.number,
+                sorted(c.deps),
+                tokens(call_text(c.service[0] if c.service else c.tool, c.planned)),
+                c.reads,
+                took.get(c.number, 0.0),
+            )
+            for c in self.calls
+        ]
+
+
+class TimedCall(NamedTuple):
+    """One of a question's calls: its inputs, its plan line's tokens, and how long it took."""
+
+    number: int
+    deps: list[int]
+    tokens: int
+    reads: bool  # a reader must derive one of its values: a model call after its inputs
+    ms: float
+
+
+def chain_of(calls: Sequence[TimedCall], ttft_ms: float = 0.0, per_token_ms: float = 0.0) -> float:
+    """Return when the last of the calls ends, each starting once its inputs have ended.
+
+    With a model speed, a call also waits for its own line to be written (a first token,
+    then its tokens, from the run's start; a call whose value a reader derives, from the
+    end of its inputs): the earliest any agent that writes its calls with a model could
+    run it.
+    """
+    finish: dict[int, float] = {}
+    for call in calls:  # inputs come first
+        inputs = max((finish[d] for d in call.deps), default=0.0)
+        written = ttft_ms + (call.tokens - 1) * per_token_ms if ttft_ms else 0.0
+        start = inputs + written if call.reads else max(inputs, written)
+        finish[call.number] = start + call.ms
+    return max(finish.values(), default=0.0)
 
 
 def _renumber(value: Any, index: dict[int, int]) -> Any:

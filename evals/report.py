@@ -24,6 +24,7 @@ from evals.tables import (
     question_table,
     right_table,
     speedup,
+    written_bound_ms,
 )
 
 matplotlib.use("Agg")
@@ -125,27 +126,19 @@ def targets(rows: list[Row], graphs: list[str], speed: dict[str, float]) -> list
                                      ("multi_tool", ("multi_tool",), multi),
                                      ("chain", ("chain",), chain)):  # fmt: skip
             value = speedup(of(rows, base, members), of(rows, "fast_agent", members))
-            reach = ceiling(of(rows, base, members), speed)
-            reachable = (
-                "–"
-                if reach is None
-                else f"{reach:.2f}x" + ("" if reach >= goal else " (below the goal)")
-            )
-            checks.append(
-                (
-                    f"{base} / fast_agent p50 >= {goal}x, {label}",
-                    value,
-                    "x",
-                    _at_least(goal),
-                    reachable,
-                )
-            )
+            reach = _reach([ceiling(of(rows, base, members), speed, b) for b in BOUNDS], goal)
+            label = f"{base} / fast_agent p50 >= {goal}x, {label}"
+            checks.append((label, value, "x", _at_least(goal), reach))
     for group in TOOL_GROUPS:
-        ratios = [
-            r["e2e_ms"] / b for r in of(rows, "fast_agent", (group,)) if (b := bound_ms(r, speed))
+        per = of(rows, "fast_agent", (group,))
+        ratios = [r["e2e_ms"] / b for r in per if (b := bound_ms(r, speed))]
+        floors = [
+            w / b for r in per if (b := bound_ms(r, speed)) and (w := written_bound_ms(r, speed))
         ]
-        label = f"fast_agent e2e / critical-path bound p50, {group}"
-        checks.append((label, percentile(ratios, 50), "x", lambda v: v <= 1.2, "1.00x"))
+        floor = percentile(floors, 50)
+        reach = "1.00x / " + ("–" if floor is None else f"{floor:.2f}x")
+        label = f"fast_agent e2e / critical-path bound p50 <= 1.2x, {group}"
+        checks.append((label, percentile(ratios, 50), "x", lambda v: v <= 1.2, reach))
     tool_rows = of(rows, "fast_agent", TOOL_GROUPS)
     checks.append(
         (
@@ -167,22 +160,34 @@ def targets(rows: list[Row], graphs: list[str], speed: dict[str, float]) -> list
     checks.append(("routing accuracy", accuracy, " %", lambda v: v >= 90, "–"))
     errors = float(sum(bool(r["error"]) for r in rows))
     checks.append(("runs that failed (all graphs)", errors, "", lambda v: v == 0, "–"))
-    lines = ["| target | measured | met | best any agent can reach |", "|---|---|---|---|"]
+    reach = "best reachable: any agent / one that writes its calls"
+    lines = [f"| target | measured | met | {reach} |", "|---|---|---|---|"]
     for label, value, unit, ok, reachable in checks:
         met = "–" if value is None else ("yes" if ok(value) else "**no**")
         lines.append(f"| {label} | {fmt(value, unit)} | {met} | {reachable} |")
     return lines
 
 
-def ceiling(base: list[Row], speed: dict[str, float]) -> float | None:
-    """Return the highest speed-up over `base` that any agent could reach (p50 over p50).
+BOUNDS = (bound_ms, written_bound_ms)
 
-    No agent answers a question faster than its critical-path bound, so no agent's p50
-    is below the bounds' p50: the baseline's p50 over the bounds' p50 caps every ratio.
+
+def ceiling(
+    base: list[Row], speed: dict[str, float], bound: Callable[..., float | None]
+) -> float | None:
+    """Return the highest speed-up over `base` an agent could reach (p50 over p50).
+
+    No agent answers a question faster than its bound (`bound_ms`: any agent;
+    `written_bound_ms`: one that writes its calls with a model), so no such agent's p50
+    is below the bounds' p50: the baseline's p50 over the bounds' p50 caps the ratio.
     """
-    bounds = [b for r in base if (b := bound_ms(r, speed))]
+    bounds = [b for r in base if (b := bound(r, speed))]
     fastest, observed = percentile(bounds, 50), p50(base, "e2e_ms")
     return observed / fastest if fastest and observed else None
+
+
+def _reach(ceilings: list[float | None], goal: float) -> str:
+    cells = ["–" if c is None else f"{c:.2f}x" + (" (below)" if c < goal else "") for c in ceilings]
+    return " / ".join(cells)
 
 
 def _at_least(goal: float) -> Callable[[float], bool]:
@@ -233,7 +238,11 @@ def write_report(rows: list[Row], config: dict[str, Any], out: Path) -> Path:
         "",
         f"The lowest latency any agent could reach per question: its slowest dependent chain "
         f"of the run's measured tool latencies, one time to first token ({speed['ttft_ms']:.0f} "
-        f"ms) and the reference answer's tokens ({speed['per_token_ms']:.1f} ms each).",
+        f"ms) and the reference answer's tokens ({speed['per_token_ms']:.1f} ms each). "
+        "With calls written: also each call waits for its plan line to be written (a first "
+        "token and its tokens from the start; after its inputs for a value a reader must "
+        "derive), the lowest an agent that writes its calls with a model could reach. Only "
+        "calls known without writing them (a reused plan, a speculative hit) go below it.",
         "",
         *bound_table(rows, graphs, speed),
         "",

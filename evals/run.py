@@ -32,7 +32,7 @@ from typing import Any
 from evals.dataset import GROUPS, Question, load_dataset
 from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.metrics import prefix_cache_hit_rate, scrape
-from evals.oracle import Oracle
+from evals.oracle import Oracle, chain_of
 from evals.report import write_report
 from evals.runner import GRAPHS, run_one
 from evals.services import PROFILES, ExternalServices
@@ -77,11 +77,17 @@ def progress(done: int, total: int, label: str) -> None:
 
 
 def add_bounds(rows: list[dict[str, Any]], questions: list[Question], services_url: str) -> None:
-    """Give each row its slowest dependent chain of measured tool latencies (`chain_ms`)."""
+    """Give each row its question's calls, timed as the run measured them, and their chain.
+
+    `calls`: the oracle's calls with the run's latencies (`evals.oracle.TimedCall`);
+    `chain_ms`: the slowest dependent chain of them.
+    """
     oracles = {q.id: Oracle(q, services_url) for q in questions}
     for row in rows:
         runs = [(tool, args, ms) for tool, args, ms in row["tool_runs"]]
-        row["chain_ms"] = oracles[row["id"]].chain_ms(runs)
+        calls = oracles[row["id"]].timed_calls(runs)
+        row["calls"] = [list(c) for c in calls]
+        row["chain_ms"] = chain_of(calls)
 
 
 async def run_suite(

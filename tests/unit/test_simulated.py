@@ -10,11 +10,13 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from evals.dataset import load_dataset
-from evals.oracle import Oracle, call_text, tokens
+from evals.oracle import Oracle, TimedCall, call_text, chain_of, tokens
+from evals.report import ceiling
 from evals.run import simulated_gpu
 from evals.runner import run_one
 from evals.services import ExternalServices
 from evals.simulated import SimulatedModels, SimulationDriftError
+from evals.tables import bound_ms, written_bound_ms
 from graphs.context import Context
 from graphs.settings import Settings, use_settings
 from nodes.plan_parser import PlanParser
@@ -110,6 +112,26 @@ def test_the_chain_bound_follows_dependencies() -> None:
     runs = [("http_get", c.args, ms) for c, ms in zip(multi.calls, (400.0, 300.0), strict=True)]
     assert multi.chain_ms(runs) == 400.0
     assert multi.chain_ms([]) == 0.0
+
+
+def test_with_calls_written_each_call_also_waits_for_its_line() -> None:
+    calls = [
+        TimedCall(1, [], tokens=10, reads=False, ms=5.0),  # written by 70 + 9 * 8 = 142 ms
+        TimedCall(2, [1], tokens=30, reads=False, ms=100.0),  # its line ends at 302 ms
+        TimedCall(3, [1], tokens=5, reads=True, ms=50.0),  # read after 1 ends: 147 + 102
+    ]
+    assert chain_of(calls) == 105.0  # no model speed: the tools alone
+    assert chain_of(calls, ttft_ms=70.0, per_token_ms=8.0) == max(302 + 100, 147 + 102 + 50)
+
+
+def test_no_agent_beats_the_baselines_p50_over_the_bounds_p50() -> None:
+    speed = {"ttft_ms": 70.0, "per_token_ms": 8.0}
+    rows = [
+        {"e2e_ms": e2e, "answer_tokens": 1, "chain_ms": chain, "calls": [[1, [], 10, False, chain]]}
+        for e2e, chain in ((500.0, 100.0), (900.0, 300.0), (2000.0, 900.0))
+    ]
+    assert ceiling(rows, speed, bound_ms) == 900.0 / (300.0 + 70.0)
+    assert ceiling(rows, speed, written_bound_ms) == 900.0 / (142.0 + 300.0 + 70.0)
 
 
 # --- the model -------------------------------------------------------------------------------
