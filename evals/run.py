@@ -29,7 +29,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from evals.dataset import GROUPS, Question, load_dataset
+from evals.dataset import DATASET, GROUPS, Question, load_dataset
 from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.metrics import prefix_cache_hit_rate, scrape
 from evals.oracle import Oracle, chain_of
@@ -99,7 +99,7 @@ async def run_suite(
     the local services' descriptions and origin are added to the settings. On real
     servers every stable prompt is read once first (`graphs.warmup`), untimed.
     """
-    questions = select(load_dataset(), args.per_group, args.ids)
+    questions = select(load_dataset(Path(args.dataset)), args.per_group, args.ids)
     simulated = args.backend == "simulated"
     graphs = args.graphs or (list(GRAPHS) if simulated else REAL_GRAPHS)
     if not simulated and "react_sequential" in graphs:
@@ -126,6 +126,7 @@ async def run_suite(
             "context": asdict(context),
             "settings": asdict(replace(served, http_services="(local services)")),
             "questions": len(questions),
+            "dataset": Path(args.dataset).name,
             "graphs": graphs,
         }
         if simulated:
@@ -206,6 +207,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--graphs", nargs="+", choices=list(GRAPHS), default=None,
         help="default: all three on the simulated backend, else fast_agent and react_agent",
     )  # fmt: skip
+    parser.add_argument(
+        "--dataset",
+        default=str(DATASET),
+        help="questions (JSON lines; evals/reuse.jsonl: shapes repeat)",
+    )
     parser.add_argument("--per-group", type=int, default=None, help="first N of each group")
     parser.add_argument("--ids", nargs="*", default=[], help="only these question ids")
     parser.add_argument("--profile", choices=list(PROFILES), default="realistic")
