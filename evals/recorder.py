@@ -19,6 +19,7 @@ from langchain_core.outputs import LLMResult
 from nodes.steps import ModelCallTimer
 
 SPECULATIVE = "speculative"  # the tag of a call started before the plan asked for it
+PLANNED = "planned_call"  # its metadata: the call as a plan writes it (`[tool, args]`)
 
 
 def _ignore(event: Any) -> None:
@@ -74,6 +75,7 @@ class RunRecorder(ModelCallTimer):
             "args": dict(args) if isinstance(args, dict) else {"input": input_str},
             "start": time.time(),
             "speculative": SPECULATIVE in (kwargs.get("tags") or []),
+            "planned": (kwargs.get("metadata") or {}).get(PLANNED),  # a speculative call's
         }
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:

@@ -5,7 +5,8 @@ learned from an earlier question of the same shape, `nodes.plan_templates`) neve
 applies there. Production traffic repeats itself: many users ask the same kind of
 question about other customers, orders, products or cities. This module writes such a
 workload, `evals/reuse.jsonl`: eight shapes (none of them an eval question's), each
-asked three times with other values, the first of each shape before any second. Facts
+asked three times with other values, the first of each shape before any second, then
+once more in other words. Facts
 and references are computed from the shop database and the stand-in services.
 
     python -m evals.reuse        # (re)write evals/reuse.jsonl
@@ -45,7 +46,9 @@ class Shape:
     name: str
     group: str
     make: Callable[..., dict[str, Any]]
-    values: tuple[tuple[Any, ...], ...]
+    values: tuple[tuple[Any, ...], ...]  # three variants asked as `make` words them
+    paraphrase: str  # a fourth variant, worded another way (`str.format` of its values)
+    other: tuple[Any, ...]  # its values
 
 
 def _orders_of(customer: str) -> dict[str, Any]:
@@ -173,27 +176,44 @@ def _price_times(product: str, count: int) -> dict[str, Any]:
 
 SHAPES = (
     Shape("orders-of", "one_tool", _orders_of,
-          (("Evergreen Analytics Ltd",), ("Silver Logistics Group",), ("Vertex Media",))),
+          (("Evergreen Analytics Ltd",), ("Silver Logistics Group",), ("Vertex Media",)),
+          "How many orders has {0} placed so far?", ("Maple Bakery Partners",)),
     Shape("warranty-of", "one_tool", _warranty_of,
-          (("ClearView 34 Ultrawide",), ("Tempo Buds Pro",), ("EdgeGuard VPN Firewall",))),
-    Shape("weather-in", "one_tool", _weather_in, (("Oslo",), ("Sydney",), ("Tokyo",))),
-    Shape("rate", "one_tool", _rate, (("EUR", "GBP"), ("CHF", "JPY"), ("AUD", "CAD"))),
+          (("ClearView 34 Ultrawide",), ("Tempo Buds Pro",), ("EdgeGuard VPN Firewall",)),
+          "How long is the warranty on the {0}, in months?", ("SwitchLine 8-Port PoE Switch",)),
+    Shape("weather-in", "one_tool", _weather_in, (("Oslo",), ("Sydney",), ("Tokyo",)),
+          "What's the weather service saying for {0} right now?", ("Toronto",)),
+    Shape("rate", "one_tool", _rate, (("EUR", "GBP"), ("CHF", "JPY"), ("AUD", "CAD")),
+          "What's the {0} to {1} rate on the FX service?", ("GBP", "CHF")),
     Shape("health-tickets", "multi_tool", _health_and_tickets,
-          (("Cedar Foods Group",), ("Pioneer Analytics Inc",), ("Evergreen Analytics Ltd",))),
-    Shape("track-amount", "multi_tool", _track_and_amount, ((1402,), (1617,), (1788,))),
-    Shape("ticket-renewal", "chain", _ticket_renewal, ((27,), (240,), (64,))),
+          (("Cedar Foods Group",), ("Pioneer Analytics Inc",), ("Evergreen Analytics Ltd",)),
+          "Pull {0}'s CRM health score and count the support tickets they have opened.",
+          ("Summit Consulting Group",)),
+    Shape("track-amount", "multi_tool", _track_and_amount, ((1402,), (1617,), (1788,)),
+          "Order {0}: what does the shipping tracker report, and how much was it?", (1555,)),
+    Shape("ticket-renewal", "chain", _ticket_renewal, ((27,), (240,), (64,)),
+          "Who opened support ticket {0}, and when does their account renew in the CRM?",
+          (376,)),
     Shape("price-times", "chain", _price_times,
-          (("ClearView 27 QHD", 3), ("Glide Keyboard Combo", 12), ("ProWebcam 4K", 5))),
+          (("ClearView 27 QHD", 3), ("Glide Keyboard Combo", 12), ("ProWebcam 4K", 5)),
+          "What does the {0} list for, and what would {1} of them cost?",
+          ("MeshPoint AX3000 2-Pack", 4)),
 )  # fmt: skip
 
 
 def workload() -> list[dict[str, Any]]:
-    """Return the questions: every shape's first variant, then every second, then third."""
+    """Return the questions: every shape's first variant, then every second, and so on.
+
+    The fourth variant of each shape is worded another way: too different for its
+    plan to be reused outright, alike enough for a cached plan to predict its calls.
+    """
     rows = []
-    for variant in range(3):
+    for variant in range(4):
         for shape in SHAPES:
-            values = shape.values[variant]
+            values = shape.values[variant] if variant < 3 else shape.other
             fields = {"services": [], **shape.make(*values)}
+            if variant == 3:
+                fields["question"] = shape.paraphrase.format(*values)
             rows.append(
                 {"id": f"{shape.name}-{variant + 1}", "group": shape.group, "route": "tools"}
                 | fields

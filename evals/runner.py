@@ -153,12 +153,14 @@ def used_and_wasted(
     """Split tool runs into the calls the run used and speculative calls it dropped.
 
     A speculative run counts as used when the plan asked for exactly that call (the
-    graph adopts it); else its result never reached the answer.
+    graph adopts it); else its result never reached the answer. A web service's call
+    runs as `http_get`: its run carries the call as planned (`planned_call` metadata).
     """
-    asked = [(r["tool"], r["args"]) for r in results]
+    asked = [[r["tool"], r["args"]] for r in results]
     used, wasted = [], []
     for run in runs:
-        if run.get("speculative") and (run["tool"], run["args"]) not in asked:
+        planned = run.get("planned") or [run["tool"], run["args"]]  # a service: as planned
+        if run.get("speculative") and planned not in asked:
             wasted.append(run)
         else:
             used.append(run)

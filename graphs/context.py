@@ -69,7 +69,7 @@ class Context:
         default=True,
         metadata={
             "description": "Reuse the plan of a solved question of the same shape instead of "
-            "asking the planner (and learn from plans that worked)."
+            "asking the planner (plans that worked are learned while this or `speculate` is on)."
         },
     )
     nearest_examples: int = _knob(
@@ -89,8 +89,9 @@ class Context:
     speculate: bool = field(
         default=True,
         metadata={
-            "description": "Start likely read-only calls before the plan asks for them; "
-            "used only if it asks for exactly that call."
+            "description": "Start likely read-only calls before the plan asks for them (from "
+            "a cached plan of a question of much the same shape, or near solved plans); used "
+            "only if it asks for exactly that call."
         },
     )
 

@@ -148,7 +148,8 @@ async def plan_and_call_tools(
         early = None
     wants_more = parser.replan or any(r["status"] == "unresolved" for r in new)
     replan = bool(new) and wants_more and round_ < context.max_plan_rounds
-    if context.plan_templates and reused is None and round_ == 1 and _worked(parser, new):
+    learns = context.plan_templates or context.speculate  # reused, or guessed to start early
+    if learns and reused is None and round_ == 1 and _worked(parser, new):
         bank.learn(question, parser.text)  # the next question of this shape skips the planner
     first_start = min((t["start"] for t in timings), default=None)
     note(
@@ -214,7 +215,8 @@ async def _run_quietly(
 
     Its trace run is tagged `speculative` (it shows in LangSmith whether used or not).
     """
-    tagged = merge_configs(config, {"tags": ["speculative"]})
+    planned = {"planned_call": [tool, args]}  # what the plan must ask for to adopt it
+    tagged = merge_configs(config, {"tags": ["speculative"], "metadata": planned})
     tool, args = _runs_as(calls, tool, args) or (tool, args)
     return await run_tool(domain, tool, args, context=context, config=tagged, identifier=identifier)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graphs.domain import Domain, PlanExample
+from nodes.plan_examples import words
 from nodes.render_prompts import usable_examples
 
 # A candidate value: a run of capitalized words ("Acme Corp", "Northwind Aero 13"), a
@@ -58,6 +59,7 @@ _QUESTION_WORDS = frozenset(
         "also",
     ]
 )
+LIKE = 0.6  # content words two question shapes share (Jaccard) for a guessed plan
 _MIN_LITERAL_WORDS = 3  # a template needs this many fixed words besides its slots
 _MAX_SLOT_WORDS = 6
 
@@ -70,6 +72,9 @@ class Template:
     plan: str
     numeric: frozenset[str]  # slots written without thousands separators in the plan
     source: str  # the question it came from
+    values: int = 0  # how many candidate values its question has
+    slot_at: tuple[tuple[str, int], ...] = ()  # each slot and the index of its value
+    words: frozenset[str] = frozenset()  # its question's content words, values left out
 
 
 def _norm(text: str) -> str:
@@ -92,7 +97,8 @@ def make_template(question: str, plan: str) -> Template | None:
     """Turn a solved question into a template, or None when it has no slot or too few words."""
     slots: dict[str, str] = {}  # value as in the question -> slot name
     numeric = set()
-    for value in question_values(question):
+    found = question_values(question)
+    for value in found:
         plain = value.replace(",", "") if re.fullmatch(r"[\d,.]+", value) else value
         if value in slots or len(value) < 2:
             continue
@@ -117,7 +123,38 @@ def make_template(question: str, plan: str) -> Template | None:
         compiled = re.compile(f"^{pattern}$")
     except re.error:
         return None
-    return Template(compiled, filled_plan, frozenset(numeric), question)
+    slot_at = tuple((name, found.index(value)) for value, name in slots.items())
+    shape = frozenset(_shape_words(question, found))
+    return Template(compiled, filled_plan, frozenset(numeric), question, len(found), slot_at, shape)
+
+
+def _shape_words(question: str, values: list[str]) -> list[str]:
+    """Return a question's content words without its values: what its shape is made of."""
+    for value in values:
+        question = question.replace(value, " ")
+    return words(question)
+
+
+def guess(template: Template, question: str) -> tuple[float, str] | None:
+    """Return how alike the shapes are and the template's plan for the question, or None.
+
+    Alike: as many candidate values, in the same places, and at least `LIKE` of their
+    content words in common (Jaccard). A guess only predicts calls to start early
+    (`nodes.speculation`); it is never run as the plan.
+    """
+    found = question_values(question)
+    if len(found) != template.values or not template.slot_at:
+        return None
+    shape = set(_shape_words(question, found))
+    union = shape | template.words
+    likeness = len(shape & template.words) / len(union) if union else 0.0
+    if likeness < LIKE:
+        return None
+    plan = template.plan
+    for name, at in template.slot_at:
+        value = found[at].replace(",", "") if name in template.numeric else found[at]
+        plan = plan.replace("{" + name + "}", value.replace('"', ""))
+    return likeness, plan
 
 
 def _whole(value: str) -> re.Pattern[str]:
@@ -171,6 +208,11 @@ class TemplateBank:
             if plan is not None:
                 return plan, template.source
         return None
+
+    def guess_for(self, question: str) -> str | None:
+        """Return the plan of the template most like the question in shape (`guess`), if any."""
+        guesses = [g for t in [*self.learned.values(), *self.fixed] if (g := guess(t, question))]
+        return max(guesses, key=lambda g: g[0])[1] if guesses else None
 
     def learn(self, question: str, plan: str) -> bool:
         """Keep a plan that worked as a template for questions of the same shape."""

@@ -1,13 +1,16 @@
 """Speculation: start likely calls of read-only tools before the plan asks for them.
 
-Two sources predict calls from the question alone: the solved plans nearest to it
-(their calls that name nothing specific to their own question, such as a documents
-search on a topic: a small planner shown the same example tends to write the same
-call), and the domain's own hook (`Domain.speculate`). They start the moment the
-planning step does, in parallel with the planner. A call the plan then asks for with exactly
-the same tool and arguments adopts the speculative one (its result, its earlier
-start); every other speculative call is cancelled and its result dropped, so it never
-reaches the answer. A tool not declared read-only is never started this way.
+Three sources predict calls from the question alone: a cached plan of a question of
+much the same shape, its values swapped for this question's (`TemplateBank.guess_for`:
+a paraphrase of a solved question, too different for the plan to be reused outright);
+the solved plans nearest to it (their calls that name nothing specific to their own
+question, such as a documents search on a topic: a small planner shown the same example
+tends to write the same call); and the domain's own hook (`Domain.speculate`). They
+start the moment the planning step does, in parallel with the planner. A call the plan
+then asks for with exactly the same tool and arguments adopts the speculative one (its
+result, its earlier start); every other speculative call is cancelled and its result
+dropped, so it never reaches the answer. A tool not declared read-only is never started
+this way.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from graphs.domain import Domain
 from nodes.call_tool import Outcome
 from nodes.plan_examples import example_index
 from nodes.plan_parser import PlanParser, Task
-from nodes.plan_templates import question_values
+from nodes.plan_services import plan_calls
+from nodes.plan_templates import question_values, template_bank
 
 RunTool = Callable[[str, dict[str, Any], str], Coroutine[Any, Any, Outcome]]
 
@@ -33,6 +37,10 @@ MIN_SIMILARITY = 0.35  # cosine similarity of the questions, for a solved plan t
 def predicted_calls(domain: Domain, services: str, question: str) -> list[tuple[str, Any]]:
     """Return the calls worth starting before the planner writes them, most likely first."""
     calls: list[tuple[str, Any]] = []
+    parser = PlanParser(plan_calls(domain, services).arg_names, max_calls=8)
+    if guessed := template_bank(domain, services).guess_for(question):  # a cached plan's calls
+        tasks = [t for t in parser.feed(guessed + "\n") if isinstance(t, Task)]
+        calls += [(t.tool, t.args) for t in tasks if not t.deps and "$" not in json.dumps(t.args)]
     for example, score in example_index(domain, services).nearest(question, NEAREST):
         if score < MIN_SIMILARITY:
             continue

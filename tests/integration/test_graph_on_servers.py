@@ -122,6 +122,22 @@ async def test_greeting_is_answered_directly_by_the_small_model(llm_context: Con
     assert state["messages"][-1].content.strip()
 
 
+async def test_when_the_planner_decides_the_direct_answer_began_beside_it(
+    llm_context: Context,
+) -> None:
+    context = replace(llm_context, router_confidence=1.0)  # the classifier is never sure
+    out = await run("Hi! Who are you?", context)
+    state = out["state"]
+    assert state["route_decided_by"] == "planner" and state["tool_results"] == []
+    [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    [direct] = [t for t in state["timings"] if t["step"] == "answer_directly"]
+    assert plan["answer_while_planning"] is True
+    [answer_call] = direct["model_calls"]  # one call for the answer, not a second
+    assert answer_call["start"] < plan["end"]  # it began while the planner decided
+    assert {node for node, _ in out["chunks"]} == {"answer_directly"}
+    assert state["messages"][-1].content.strip()
+
+
 async def test_a_tool_timeout_still_produces_an_answer(llm_context: Context) -> None:
     context = replace(llm_context, tool_timeout_seconds=0.000001)
     out = await run("How many support tickets are still open?", context)

@@ -149,3 +149,21 @@ def test_speculative_calls_the_plan_did_not_ask_for_are_not_counted_as_its_calls
     used, wasted = used_and_wasted(recorder.tool_calls(), asked)
     assert [c["args"] for c in used] == [{"query": "refunds"}, {"sql": "SELECT 1"}]
     assert [c["args"] for c in wasted] == [{"query": "warranty"}]
+
+
+def test_an_adopted_speculative_service_call_counts_as_used() -> None:
+    recorder = RunRecorder()
+    url = {"url": "http://127.0.0.1:1/crm/account?name=Initech"}
+    planned = {"planned_call": ["crm", {"name": "Initech"}]}
+    run_id = uuid.UUID(int=1)
+    recorder.on_tool_start(
+        {"name": "http_get"}, str(url), run_id=run_id, inputs=url, tags=["speculative"],
+        metadata=planned,
+    )  # fmt: skip
+    recorder.on_tool_end("ok", run_id=run_id)
+    used, wasted = used_and_wasted(
+        recorder.tool_calls(), [{"tool": "crm", "args": {"name": "Initech"}}]
+    )
+    assert [c["args"] for c in used] == [url] and wasted == []
+    used, wasted = used_and_wasted(recorder.tool_calls(), [{"tool": "crm", "args": {"name": "X"}}])
+    assert used == [] and len(wasted) == 1

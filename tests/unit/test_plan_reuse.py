@@ -70,6 +70,26 @@ def test_plans_that_worked_are_learned_and_replans_are_not() -> None:
     )
 
 
+def test_a_question_of_much_the_same_shape_gets_a_guess_not_a_plan() -> None:
+    bank = TemplateBank((SPEND,))
+    near = "How much has Globex Industries spent with us so far in 2025?"
+    assert bank.plan_for(near) is None  # not the same shape word for word: no reused plan
+    guessed = bank.guess_for(near)  # but its calls may start early
+    assert guessed is not None and "'Globex Industries'" in guessed and "'2025'" in guessed
+    assert bank.guess_for("How many tickets has Globex Industries opened in 2025?") is None
+    assert bank.guess_for("How much has Globex Industries spent with us?") is None  # one value
+
+
+def test_a_guessed_plan_predicts_its_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nodes.speculation
+
+    bank = TemplateBank((SPEND,))
+    monkeypatch.setattr(nodes.speculation, "template_bank", lambda domain, services: bank)
+    calls = predicted_calls(SHOP, "", "How much has Initech spent with us so far in 2023?")
+    [sql] = [args["sql"] for tool, args in calls if tool == "query_database"][:1]
+    assert "'Initech'" in sql and "'2023'" in sql
+
+
 def test_entity_free_calls_of_near_examples_are_predicted() -> None:
     calls = predicted_calls(SHOP, "", "How many urgent tickets are open right now?")
     assert ("search_docs", {"query": "first response time urgent tickets"}) in calls

@@ -10,7 +10,7 @@ from nodes.plan_templates import fill, make_template
 def test_the_file_is_what_the_generator_writes() -> None:
     rows = [json.loads(line) for line in WORKLOAD.read_text(encoding="utf-8").splitlines()]
     assert rows == workload()
-    assert len(load_dataset(WORKLOAD)) == 3 * len(SHAPES)
+    assert len(load_dataset(WORKLOAD)) == 4 * len(SHAPES)
 
 
 def test_no_question_is_an_eval_question_and_every_one_has_facts() -> None:
