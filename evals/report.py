@@ -164,7 +164,8 @@ def targets(rows: list[Row], graphs: list[str], speed: dict[str, float]) -> list
     lines = [f"| target | measured | met | {reach} |", "|---|---|---|---|"]
     for label, value, unit, ok, reachable in checks:
         met = "–" if value is None else ("yes" if ok(value) else "**no**")
-        lines.append(f"| {label} | {fmt(value, unit)} | {met} | {reachable} |")
+        shown = f"{value:.2f}x" if unit == "x" and value is not None else fmt(value, unit)
+        lines.append(f"| {label} | {shown} | {met} | {reachable} |")
     return lines
 
 
