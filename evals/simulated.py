@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -131,6 +132,7 @@ class SimulatedModels:
             run.planner_calls += 1
             round_number = run.planner_calls
             message = AIMessage(oracle.plan(round_number))
+            _check_numbering(str(outputs["grammar"]), str(message.content))
         elif shape == "tool_calls":
             message = self._react_turn(oracle, run, messages)
         else:
@@ -256,6 +258,20 @@ class SimulatedGPUChatModel(BaseChatModel):
             await asyncio.sleep(max(0.0, started + delay - loop.time()))
             yield chunk
         yield _usage_chunk(usage)
+
+
+def _check_numbering(grammar: str, plan: str) -> None:
+    """Refuse a plan whose first line the grammar would not let a server's decoder write.
+
+    Raises:
+        SimulationDriftError: the grammar numbers the round's lines from another number.
+    """
+    first = re.search(r'^line1 ::= "(\d+)\. "', grammar, re.MULTILINE)
+    if first is not None and not plan.startswith(f"{first[1]}. "):
+        raise SimulationDriftError(
+            f"the plan grammar's first line is {first[1]}., the plan's is "
+            f"{plan.split(' ', 1)[0]!r}: a server enforcing the grammar could not write it"
+        )
 
 
 def _result(pieces: list[tuple[float, ChatGenerationChunk]], usage: dict[str, int]) -> ChatResult:

@@ -123,7 +123,9 @@ async def plan_and_call_tools(
             if state.route_decided_by == "planner" and context.answer_while_planning and not done:
                 direct = direct_messages(state, context, domain)
                 early = early_answer.begin(partial(_answer_early, context, direct))
-            grammar = plan_grammar(domain, services, context.max_tool_calls, at_least)
+            grammar = plan_grammar(
+                domain, services, parser.max_calls, at_least, first=parser.last_index + 1
+            )
             async for text in client.stream_plan(context, "planner", messages, grammar):
                 take(parser.feed(text))
                 if early and early_answer.plans_a_call(parser.text):

@@ -55,8 +55,13 @@ def tool_rule(name: str, args: dict[str, dict[str, Any]], required: list[str]) -
 
 
 @lru_cache(maxsize=64)
-def plan_grammar(domain: Domain, services: str, max_calls: int, min_calls: int = 0) -> str:
-    """Return the GBNF grammar of a plan of at most `max_calls` calls.
+def plan_grammar(
+    domain: Domain, services: str, max_calls: int, min_calls: int = 0, first: int = 1
+) -> str:
+    """Return the GBNF grammar of a plan of at most `max_calls` calls, numbered from `first`.
+
+    A later round numbers on from the calls before it (`first`: the number after its
+    `replan()` line), as the parser and the results shown to the planner do.
 
     The calls are the domain's tools and the configured services (`nodes.plan_services`).
     With `min_calls`, the plan may not `join()` before that many calls (it may always
@@ -82,7 +87,7 @@ def plan_grammar(domain: Domain, services: str, max_calls: int, min_calls: int =
     for n in range(1, max_calls + 2):
         more = f'call "\\n" line{n + 1} | ' if n <= max_calls else ""
         end = '"join()" | "replan()"' if n > min(min_calls, max_calls) else '"replan()"'
-        lines.append(f'line{n} ::= "{n}. " ({more}{end})')
+        lines.append(f'line{n} ::= "{first + n - 1}. " ({more}{end})')
     head = ["root ::= line1", *lines, f"call ::= {' | '.join(calls)}"]
     return "\n".join([*head, *rules, _COMMON]) + "\n"
 

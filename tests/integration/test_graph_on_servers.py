@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 
+from evals.services import ExternalServices
 from graphs.context import Context
 from graphs.fast_agent import graph
+from graphs.settings import settings, use_settings
 from tools.query_database import run_query
 
 MULTI_TOOL_QUESTION = (
@@ -136,6 +138,27 @@ async def test_when_the_planner_decides_the_direct_answer_began_beside_it(
     assert answer_call["start"] < plan["end"]  # it began while the planner decided
     assert {node for node, _ in out["chunks"]} == {"answer_directly"}
     assert state["messages"][-1].content.strip()
+
+
+async def test_a_second_round_numbers_on_and_its_call_runs(llm_context: Context) -> None:
+    # A value only a reader can derive (a country's capital) takes a second round; the
+    # server's grammar must let that round number on from the first (3., not 1.).
+    question = (
+        "Which country is Pioneer Analytics Inc based in, and what is the weather in that "
+        "country's capital right now?"
+    )
+    with ExternalServices(profile="none", seed=0) as services:
+        operator = replace(
+            settings(), http_services=services.describe(), http_allowed_origins=services.base_url
+        )
+        with use_settings(operator):
+            out = await run(question, llm_context)
+    state = out["state"]
+    plans = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    assert [p["round"] for p in plans] == [1, 2]
+    assert not any("does not follow" in e for p in plans for e in p["plan_errors"])
+    later = [r for r in state["tool_results"] if r["index"] > 2]
+    assert later and later[0]["tool"] == "weather" and later[0]["ok"]
 
 
 async def test_a_tool_timeout_still_produces_an_answer(llm_context: Context) -> None:

@@ -106,6 +106,17 @@ def test_numbering_continues_after_an_earlier_round() -> None:
     assert isinstance(task, Task) and task.index == 3 and task.deps == {1}
 
 
+def test_a_later_rounds_grammar_numbers_on_from_the_calls_before_it() -> None:
+    from nodes.plan_grammar import plan_grammar
+    from tools import SHOP
+
+    grammar = plan_grammar(SHOP, "", 2, first=3)  # round 1 was `1. ...` and `2. replan()`
+    assert "root ::= line1" in grammar
+    assert 'line1 ::= "3. " (call "\\n" line2 | "join()" | "replan()")' in grammar
+    assert 'line3 ::= "5. " ("join()" | "replan()")' in grammar
+    assert '"1. "' not in grammar  # numbering from 1 again is what the parser refuses
+
+
 def test_a_plan_of_several_parts_cannot_join_before_as_many_calls() -> None:
     from nodes.plan_grammar import plan_grammar
     from tools import SHOP

@@ -207,3 +207,12 @@ async def test_the_graphs_make_the_requests_the_simulation_expects() -> None:
     assert shapes("react_agent", "weather-london-paris") == [turn] * 2  # both calls, then answer
     assert shapes("react_sequential", "weather-london-paris") == [turn] * 3
     assert shapes("react_agent", "order1394-crm-health") == [turn] * 3
+
+
+def test_a_plan_the_grammar_would_not_allow_is_drift() -> None:
+    from evals.simulated import SimulationDriftError, _check_numbering
+
+    grammar = 'root ::= line1\nline1 ::= "3. " (call "\\n" line2 | "join()" | "replan()")\n'
+    _check_numbering(grammar, '3. weather(city="Paris")\n4. join()')
+    with pytest.raises(SimulationDriftError, match="first line is 3"):
+        _check_numbering(grammar, '1. weather(city="Paris")\n2. join()')
