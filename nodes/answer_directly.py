@@ -2,11 +2,17 @@
 
 When the planner decided (the router was unsure), the answer may already be under way
 (`nodes.early_answer`): it is streamed from there instead of asked for again.
+
+A small model sometimes answers a question by repeating it ("How can I ...?"). Tokens
+that so far only repeat the question are held back; an answer that was nothing but the
+question never reaches the user, and the larger (synthesizer) tier answers instead.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from functools import partial
 from typing import Any
 
 from langchain_core.messages import (
@@ -19,7 +25,7 @@ from langchain_core.messages import (
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
+from graphs.context import Context, Tier
 from graphs.domain import Domain
 from graphs.state import State
 from nodes import early_answer
@@ -45,34 +51,71 @@ async def answer_directly(
     """Stream a short answer from the router tier, with the recent conversation."""
     context = runtime.context
     messages = direct_messages(state, context, domain)
+    question = last_user_text(state, context)
+    message: AIMessage | None = None
+    echoed = False  # the small model only repeated the question (nothing was shown)
     early = early_answer.take(state.early_answer)
     if early is not None:
-        message = await _stream_early(early)
-        if message is not None:
-            return {"messages": [message], "early_answer": None}
-    message = await client.stream_answer(context, "router", messages)
+        try:
+            message = await _stream(early, question)
+            echoed = message is None
+        except client.ModelCallError:
+            if early.shown:
+                raise  # part of it reached the user: fail as any answer would
+        finally:
+            note(answered_while_planning=True, model_calls=early.details.get("model_calls", []))
+    if message is None and not echoed:  # none begun, or it failed before a word was shown
+        router = early_answer.start(partial(_write, context, "router", messages))
+        message = await _stream(router, question)
+        echoed = message is None
+    if message is None:  # the larger tier answers what the small one only repeated
+        note(echoed_question=True)
+        fallback = early_answer.start(partial(_write, context, "synthesizer", messages))
+        message = await _stream(fallback, None)
+        if message is None:
+            raise client.ModelCallError("the synthesizer tier streamed an empty answer")
     return {"messages": [message], "early_answer": None}
 
 
-async def _stream_early(early: early_answer.EarlyAnswer) -> AIMessage | None:
-    """Stream the answer begun while planning; None if it failed before writing anything.
+async def _write(
+    context: Context, tier: Tier, messages: list[BaseMessage], answer: early_answer.EarlyAnswer
+) -> AIMessage:
+    return await client.stream_answer(context, tier, messages, quiet=True, on_text=answer.add)
+
+
+async def _stream(answer: early_answer.EarlyAnswer, question: str | None) -> AIMessage | None:
+    """Stream an answer to the user as it is written; None if it only repeated `question`.
+
+    Deltas that so far only repeat the question are held until the answer says more.
 
     Raises:
-        ModelCallError: it failed after some of it reached the user.
+        ModelCallError: the model call failed (`answer.shown` says if any of it was sent).
     """
-    message_id = f"early_{id(early):x}"
+    message_id = f"direct_{id(answer):x}"
+    held: list[str] = []
     texts: list[str] = []
-    try:
-        async for text in early.deltas():
+    async for text in answer.deltas():
+        held.append(text)
+        if question is not None and not texts and _only_repeats("".join(held), question):
+            continue
+        for piece in held:
             if not texts:
-                emit("first_token", ttft_ms=(time.time() - early.started) * 1000)
-            texts.append(text)
-            push_message(AIMessageChunk(content=text, id=message_id), state_key=None)
-    except client.ModelCallError:
-        if not texts:
-            return None  # nothing reached the user: ask again
-        raise
-    finally:
-        note(answered_while_planning=True, model_calls=early.details.get("model_calls", []))
-    reply = early.task.result()
+                answer.shown = True
+                emit("first_token", ttft_ms=(time.time() - answer.started) * 1000)
+            texts.append(piece)
+            push_message(AIMessageChunk(content=piece, id=message_id), state_key=None)
+        held = []
+    if not texts:
+        return None
+    reply = answer.task.result()
     return AIMessage(content="".join(texts), id=message_id, usage_metadata=reply.usage_metadata)
+
+
+def _only_repeats(text: str, question: str) -> bool:
+    """Whether an answer's text so far is the question again (or the start of it)."""
+    said, asked = _plain(text), _plain(question)
+    return not said or asked.startswith(said)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().strip("?.!").strip().lower()

@@ -37,6 +37,7 @@ class EarlyAnswer:
     details: dict[str, Any] = field(default_factory=dict)  # its model call's timing
     started: float = field(default_factory=time.time)
     grew: asyncio.Event = field(default_factory=asyncio.Event)
+    shown: bool = False  # some of it reached the user
 
     def add(self, text: str) -> None:
         """Keep one streamed delta (called by the model call as tokens arrive)."""
@@ -68,14 +69,22 @@ class EarlyAnswer:
 _held: dict[str, EarlyAnswer] = {}
 
 
-def begin(write: Callable[[EarlyAnswer], Coroutine[Any, Any, AIMessage]]) -> str:
+Writer = Callable[[EarlyAnswer], Coroutine[Any, Any, AIMessage]]
+
+
+def start(write: Writer) -> EarlyAnswer:
+    """Start `write(answer)` in the background; return the answer it fills."""
+    answer = EarlyAnswer(task=None)  # type: ignore[arg-type]  # the task needs the answer first
+    answer.task = asyncio.create_task(write(answer), name="direct answer")
+    answer.task.add_done_callback(lambda _: answer.grew.set())
+    return answer
+
+
+def begin(write: Writer) -> str:
     """Start `write(answer)` in the background; return the key that takes the answer."""
     _drop_stale()
     key = uuid.uuid4().hex
-    answer = EarlyAnswer(task=None)  # type: ignore[arg-type]  # the task needs the answer first
-    answer.task = asyncio.create_task(write(answer), name="answer while planning")
-    answer.task.add_done_callback(lambda _: answer.grew.set())
-    _held[key] = answer
+    _held[key] = start(write)
     return key
 
 

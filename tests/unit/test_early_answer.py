@@ -138,3 +138,30 @@ async def test_switched_off_the_answer_waits_for_the_plan(scripted) -> None:  # 
     assert models.calls == ["planner", "router"]
     assert out["state"]["messages"][-1].content == "Paris."
     assert "answered_while_planning" not in out["state"]["timings"][-1]
+
+
+async def test_an_answer_that_only_repeats_the_question_is_never_shown(scripted) -> None:  # type: ignore[no-untyped-def]
+    question = "How can I check if a file exists in Python?"
+    models = scripted(router=[question], synthesizer=["Use os.path.exists(path)."])
+    out = await run(question)
+    assert models.calls == ["router", "synthesizer"]  # the larger tier answered instead
+    assert "".join(t for _, t in out["tokens"]) == "Use os.path.exists(path)."
+    assert out["state"]["messages"][-1].content == "Use os.path.exists(path)."
+    [direct] = [t for t in out["state"]["timings"] if t["step"] == "answer_directly"]
+    assert direct["echoed_question"] is True and len(direct["model_calls"]) == 2
+
+
+async def test_an_answer_that_starts_like_the_question_is_shown_whole(scripted) -> None:  # type: ignore[no-untyped-def]
+    answer = "Hello there! How can I help?"
+    models = scripted(router=[answer])
+    out = await run("Hello there")
+    assert models.calls == ["router"]
+    assert "".join(t for _, t in out["tokens"]) == answer
+
+
+async def test_an_early_answer_that_repeats_the_question_goes_to_the_larger_tier(scripted) -> None:  # type: ignore[no-untyped-def]
+    question = "capital of France?"
+    models = scripted(planner=["1. join()"], router=[question], synthesizer=["Paris."])
+    out = await run(question, UNSURE)
+    assert sorted(models.calls) == ["planner", "router", "synthesizer"]  # no second router call
+    assert out["state"]["messages"][-1].content == "Paris."
