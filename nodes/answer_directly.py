@@ -3,9 +3,10 @@
 When the planner decided (the router was unsure), the answer may already be under way
 (`nodes.early_answer`): it is streamed from there instead of asked for again.
 
-A small model sometimes answers a question by repeating it ("How can I ...?"). Tokens
-that so far only repeat the question are held back; an answer that was nothing but the
-question never reaches the user, and the larger (synthesizer) tier answers instead.
+A small model sometimes answers a question by repeating it, reworded or not ("How can I
+...?"). Tokens that so far could be the question again are held back; an answer that
+turns out to be a question in the question's words never reaches the user, and the larger
+(synthesizer) tier answers instead.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from nodes.conversation import earlier_turns, last_user_text
 from nodes.render_prompts import direct_system
 from nodes.steps import emit, note, step
 from serving import client
+
+NOVEL_WORDS = 2  # words an answer may add to the question and still be the question again
 
 
 def direct_messages(state: State, context: Context, domain: Domain) -> list[BaseMessage]:
@@ -86,7 +89,7 @@ async def _write(
 async def _stream(answer: early_answer.EarlyAnswer, question: str | None) -> AIMessage | None:
     """Stream an answer to the user as it is written; None if it only repeated `question`.
 
-    Deltas that so far only repeat the question are held until the answer says more.
+    Deltas that so far could be the question again are held until the answer says more.
 
     Raises:
         ModelCallError: the model call failed (`answer.shown` says if any of it was sent).
@@ -94,17 +97,23 @@ async def _stream(answer: early_answer.EarlyAnswer, question: str | None) -> AIM
     message_id = f"direct_{id(answer):x}"
     held: list[str] = []
     texts: list[str] = []
-    async for text in answer.deltas():
-        held.append(text)
-        if question is not None and not texts and _only_repeats("".join(held), question):
-            continue
+
+    def show() -> None:
         for piece in held:
             if not texts:
                 answer.shown = True
                 emit("first_token", ttft_ms=(time.time() - answer.started) * 1000)
             texts.append(piece)
             push_message(AIMessageChunk(content=piece, id=message_id), state_key=None)
-        held = []
+        held.clear()
+
+    async for text in answer.deltas():
+        held.append(text)
+        if question is None or texts or not _only_repeats("".join(held), question):
+            show()
+    if not texts and "".join(held).strip().endswith("?"):
+        return None  # a question back, in the question's own words: not an answer
+    show()  # a short answer in the question's words: shown whole
     if not texts:
         return None
     reply = answer.task.result()
@@ -112,10 +121,15 @@ async def _stream(answer: early_answer.EarlyAnswer, question: str | None) -> AIM
 
 
 def _only_repeats(text: str, question: str) -> bool:
-    """Whether an answer's text so far is the question again (or the start of it)."""
-    said, asked = _plain(text), _plain(question)
-    return not said or asked.startswith(said)
+    """Whether an answer's text so far could still be the question again, reworded.
+
+    It could while it has at most `NOVEL_WORDS` words the question lacks, and not many
+    more words than the question has.
+    """
+    said, asked = _words(text), set(_words(question))
+    novel = [w for w in said if w not in asked]
+    return len(novel) <= NOVEL_WORDS and len(said) <= len(asked) + NOVEL_WORDS
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().strip("?.!").strip().lower()
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())

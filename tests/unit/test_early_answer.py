@@ -151,6 +151,20 @@ async def test_an_answer_that_only_repeats_the_question_is_never_shown(scripted)
     assert direct["echoed_question"] is True and len(direct["model_calls"]) == 2
 
 
+async def test_a_reworded_question_back_is_not_an_answer_either(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted(router=["How can I sort a list?"], synthesizer=["Use sorted(items)."])
+    out = await run("How do I sort a list?")
+    assert models.calls == ["router", "synthesizer"]
+    assert out["state"]["messages"][-1].content == "Use sorted(items)."
+
+
+async def test_a_short_answer_in_the_questions_words_is_kept(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted(router=["The capital of Japan is Tokyo."])
+    out = await run("what is the capital of Japan?", Context(router_confidence=0.0))
+    assert models.calls == ["router"]
+    assert "".join(t for _, t in out["tokens"]) == "The capital of Japan is Tokyo."
+
+
 async def test_an_answer_that_starts_like_the_question_is_shown_whole(scripted) -> None:  # type: ignore[no-untyped-def]
     answer = "Hello there! How can I help?"
     models = scripted(router=[answer])
