@@ -108,8 +108,7 @@ def bound_ms(row: Row, speed: dict[str, float]) -> float | None:
     """
     if "chain_ms" not in row:
         return None
-    answer = speed["ttft_ms"] + (int(row["answer_tokens"]) - 1) * speed["per_token_ms"]
-    return float(row["chain_ms"]) + answer
+    return float(row["chain_ms"]) + _answer_ms(row, speed)
 
 
 def written_bound_ms(row: Row, speed: dict[str, float]) -> float | None:
@@ -121,8 +120,12 @@ def written_bound_ms(row: Row, speed: dict[str, float]) -> float | None:
     if "calls" not in row:
         return None
     calls = [TimedCall(*c) for c in row["calls"]]
-    answer = speed["ttft_ms"] + (int(row["answer_tokens"]) - 1) * speed["per_token_ms"]
-    return chain_of(calls, speed["ttft_ms"], speed["per_token_ms"]) + answer
+    return chain_of(calls, speed["ttft_ms"], speed["per_token_ms"]) + _answer_ms(row, speed)
+
+
+def _answer_ms(row: Row, speed: dict[str, float]) -> float:
+    """Return the reference answer's time at this speed: a first token, then its tokens."""
+    return speed["ttft_ms"] + (int(row["answer_tokens"]) - 1) * speed["per_token_ms"]
 
 
 def bound_table(rows: list[Row], graphs: list[str], speed: dict[str, float]) -> list[str]:

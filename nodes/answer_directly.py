@@ -54,7 +54,7 @@ async def answer_directly(
     """Stream a short answer from the router tier, with the recent conversation."""
     context = runtime.context
     messages = direct_messages(state, context, domain)
-    question = last_user_text(state, context)
+    question = str(messages[-1].content)  # the query, read and checked by direct_messages
     message: AIMessage | None = None
     echoed = False  # the small model only repeated the question (nothing was shown)
     early = early_answer.take(state.early_answer)
@@ -68,21 +68,22 @@ async def answer_directly(
         finally:
             note(answered_while_planning=True, model_calls=early.details.get("model_calls", []))
     if message is None and not echoed:  # none begun, or it failed before a word was shown
-        router = early_answer.start(partial(_write, context, "router", messages))
+        router = early_answer.start(partial(write_answer, context, "router", messages))
         message = await _stream(router, question)
         echoed = message is None
     if message is None:  # the larger tier answers what the small one only repeated
         note(echoed_question=True)
-        fallback = early_answer.start(partial(_write, context, "synthesizer", messages))
+        fallback = early_answer.start(partial(write_answer, context, "synthesizer", messages))
         message = await _stream(fallback, None)
         if message is None:
             raise client.ModelCallError("the synthesizer tier streamed an empty answer")
     return {"messages": [message], "early_answer": None}
 
 
-async def _write(
+async def write_answer(
     context: Context, tier: Tier, messages: list[BaseMessage], answer: early_answer.EarlyAnswer
 ) -> AIMessage:
+    """Write a tier's answer into `answer`, kept out of the user's stream until shown."""
     return await client.stream_answer(context, tier, messages, quiet=True, on_text=answer.add)
 
 

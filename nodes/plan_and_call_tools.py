@@ -39,7 +39,7 @@ from graphs.domain import Domain, PlanExample
 from graphs.settings import settings
 from graphs.state import CallStatus, State, ToolResult, current, turn_of
 from nodes import early_answer
-from nodes.answer_directly import direct_messages
+from nodes.answer_directly import direct_messages, write_answer
 from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.plan_examples import example_index
@@ -182,7 +182,7 @@ async def _answer_early(
 ) -> AIMessage:
     """Write the direct answer quietly, timed apart for `answer_directly` to report."""
     time_apart(answer.details)
-    return await client.stream_answer(context, "router", messages, quiet=True, on_text=answer.add)
+    return await write_answer(context, "router", messages, answer)
 
 
 class _PlanMessage:

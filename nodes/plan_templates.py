@@ -150,11 +150,8 @@ def guess(template: Template, question: str) -> tuple[float, str] | None:
     likeness = len(shape & template.words) / len(union) if union else 0.0
     if likeness < LIKE:
         return None
-    plan = template.plan
-    for name, at in template.slot_at:
-        value = found[at].replace(",", "") if name in template.numeric else found[at]
-        plan = plan.replace("{" + name + "}", value.replace('"', ""))
-    return likeness, plan
+    values = {name: found[at] for name, at in template.slot_at}
+    return likeness, _filled(template, values)
 
 
 def _whole(value: str) -> re.Pattern[str]:
@@ -178,10 +175,16 @@ def fill(template: Template, question: str) -> str | None:
         written = original[start : start + len(value)] if start >= 0 else value
         if not _looks_like_a_value(written):
             return None
-        values[name] = written.replace(",", "") if name in template.numeric else written
+        values[name] = written
+    return _filled(template, values)
+
+
+def _filled(template: Template, values: dict[str, str]) -> str:
+    """Return the template's plan with each slot's value (numbers without separators)."""
     plan = template.plan
     for name, value in values.items():
-        plan = plan.replace("{" + name + "}", value.replace('"', ""))
+        plain = value.replace(",", "") if name in template.numeric else value
+        plan = plan.replace("{" + name + "}", plain.replace('"', ""))
     return plan
 
 
