@@ -11,6 +11,9 @@ from typing import Any
 DATASET = Path(__file__).with_name("dataset.jsonl")
 GROUPS = ("direct", "one_tool", "multi_tool", "chain")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,21 @@ def load_dataset(path: Path = DATASET) -> list[Question]:
 
 
 def normalize(text: str) -> str:
-    """Return what facts are compared with: lower case, no "$", no thousands separators."""
-    text = text.lower().replace("$", "").replace("\u2013", "-")
+    """Return what facts are compared with: lower case, no "$", no thousands separators.
+
+    A code's underscores read as spaces ("in_transit" is "in transit").
+    """
+    text = text.lower().replace("$", "").replace("\u2013", "-").replace("_", " ")
     return re.sub(r"(?<=\d),(?=\d{3})", "", text)
+
+
+def _spelled_dates(fact: str) -> list[str]:
+    """An ISO date as people write it too: "july 31, 2026", "july 31 2026", "31 july 2026"."""
+    match = ISO_DATE.fullmatch(fact)
+    if not match or not 1 <= int(match[2]) <= 12:
+        return [fact]
+    year, month, day = match[1], MONTHS[int(match[2]) - 1], str(int(match[3]))
+    return [fact, f"{month} {day}, {year}", f"{month} {day} {year}", f"{day} {month} {year}"]
 
 
 def fact_found(fact: str, text: str) -> bool:
@@ -54,7 +69,7 @@ def fact_found(fact: str, text: str) -> bool:
             if value == float(bare) or (decimals and round(value, decimals) == float(bare)):
                 return True
         return False
-    return fact in text
+    return any(re.search(rf"(?<!\d){re.escape(form)}", text) for form in _spelled_dates(fact))
 
 
 def missing_facts(question: Question, answer: str) -> list[str]:

@@ -198,3 +198,14 @@ def test_fact_matching_is_strict_enough() -> None:
     assert found("7", "within 5\u20137 business days")
     assert not found("7", "order 1766")
     assert not found("Platinum", "Gold")
+
+
+def test_a_date_or_a_code_counts_however_it_is_written() -> None:
+    assert found("2026-07-31", "it renews on July 31, 2026.")
+    assert found("2026-07-31", "it renews on 31 July 2026")
+    assert found("2025-12-01", "due December 1, 2025")
+    assert not found("2026-07-03", "it renews on 13 July 2026")
+    assert not found("2026-07-03", "it renews on July 31, 2026")
+    assert not found("2026-07-31", "it renews on July 30, 2026")
+    assert found("in_transit", "the parcel is in transit with DHL")
+    assert found("out_for_delivery", "status: out_for_delivery")
