@@ -27,7 +27,10 @@ terms, discounts, shipping, returns, billing, privacy) live in the documents: ge
 search_docs, never from the database. A question part about a rule needs its own \
 search_docs call.
 Live data (weather, CRM accounts, exchange rates, shipment tracking, web search results) \
-comes only from the web services, through http_get; never from search_docs or the database."""
+comes only from the web services, through http_get; never from search_docs or the database. \
+Tracking an order (its carrier, shipment status, eta) is the shipping service's. Counts and \
+sums of orders, tickets and amounts are a COUNT or SUM in the database, never a CRM field. \
+An amount in another currency is the fx rate times the amount: a calculator call after both."""
 
 SHOP = Domain(
     name="Northwind Devices",
