@@ -86,18 +86,15 @@ Question: Where is Jo Park's latest booking?
 Answer: Jo Park's latest booking is 8812: KLM, status delayed, departing 2025-03-04.
 
 Tool results:
-<result call="1" tool="query_database(sql='SELECT SUM(total) AS bill ...')" status="ok">
-bill
-2480.5
+<result call="1" tool="query_database(sql='SELECT nightly_rate, nights FROM stays ...')" status="ok">
+nightly_rate | nights
+189.5 | 4
 </result>
-<result call="2" tool="rates(base='USD', quote='SEK')" status="ok">
-{"base": "USD", "quote": "SEK", "rate": 10.62}
+<result call="2" tool="calculator(expression='189.5 * 4')" status="ok">
+758.0
 </result>
-<result call="3" tool="calculator(expression='2480.5 * 10.62')" status="ok">
-26342.91
-</result>
-Question: What is the Lindqvist group's bill in kronor?
-Answer: The bill is $2,480.50; at 10.62 SEK per USD that is 26,342.91 SEK.
+Question: What does Lena Berg's stay cost in all?
+Answer: Lena Berg's stay is 4 nights at $189.50 a night: $758.00 in all.
 
 Tool results:
 <result call="1" tool="members(name='Ada Moss')" status="ok">
