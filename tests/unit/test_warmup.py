@@ -20,3 +20,45 @@ async def test_every_stable_prompt_is_read_once_on_its_tier(scripted) -> None:  
 def test_another_domain_warms_its_own_prompts() -> None:
     texts = [text for _, _, text in stable_prompts(Context(), TRAVEL)]
     assert all("Northwind Travel Desk" in text for text in texts)
+
+
+def test_make_up_warms_servers_again_only_when_they_or_the_prompts_changed(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from graphs import warmup
+
+    read = []
+
+    async def fake_warm_up(context: Context) -> dict[str, float]:
+        read.append(context)
+        return {"planner": 0.1}
+
+    monkeypatch.setattr(warmup, "warm_up", fake_warm_up)
+    (tmp_path / "llama-cpp-8080.pid").write_text("111")
+    assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
+    assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
+    assert len(read) == 1  # the same servers read the same prompts: left alone
+    assert warmup.main([], run_dir=tmp_path) == 0
+    assert len(read) == 2  # without the flag: always
+    (tmp_path / "llama-cpp-8080.pid").write_text("222")  # a restarted server
+    assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
+    assert len(read) == 3
+    monkeypatch.setattr(warmup, "stable_prompts", lambda context, domain: [("x", "planner", "new")])
+    assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
+    assert len(read) == 4  # an edited prompt is read again
+
+
+def test_servers_this_checkout_did_not_start_are_always_warmed(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from graphs import warmup
+
+    read = []
+
+    async def fake_warm_up(context: Context) -> dict[str, float]:
+        read.append(context)
+        return {}
+
+    monkeypatch.setattr(warmup, "warm_up", fake_warm_up)
+    for _ in range(2):
+        assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
+    assert len(read) == 2
+    assert not (tmp_path / "warm").exists()
