@@ -1,5 +1,8 @@
 """The warm-up reads each stable prompt once, on the tier that uses it."""
 
+import pytest
+
+from graphs import warmup
 from graphs.context import Context
 from graphs.warmup import stable_prompts, warm_up
 from nodes.render_prompts import planner_system
@@ -22,43 +25,38 @@ def test_another_domain_warms_its_own_prompts() -> None:
     assert all("Northwind Travel Desk" in text for text in texts)
 
 
-def test_make_up_warms_servers_again_only_when_they_or_the_prompts_changed(
-    tmp_path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    from graphs import warmup
-
-    read = []
+@pytest.fixture
+def warmed(monkeypatch) -> list[Context]:  # type: ignore[no-untyped-def]
+    """The contexts `graphs.warmup.main` warmed up with (no server is called)."""
+    read: list[Context] = []
 
     async def fake_warm_up(context: Context) -> dict[str, float]:
         read.append(context)
         return {"planner": 0.1}
 
     monkeypatch.setattr(warmup, "warm_up", fake_warm_up)
+    return read
+
+
+def test_make_up_warms_servers_again_only_when_they_or_the_prompts_changed(
+    tmp_path, monkeypatch, warmed
+) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "llama-cpp-8080.pid").write_text("111")
     assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
     assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
-    assert len(read) == 1  # the same servers read the same prompts: left alone
+    assert len(warmed) == 1  # the same servers read the same prompts: left alone
     assert warmup.main([], run_dir=tmp_path) == 0
-    assert len(read) == 2  # without the flag: always
+    assert len(warmed) == 2  # without the flag: always
     (tmp_path / "llama-cpp-8080.pid").write_text("222")  # a restarted server
     assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
-    assert len(read) == 3
+    assert len(warmed) == 3
     monkeypatch.setattr(warmup, "stable_prompts", lambda context, domain: [("x", "planner", "new")])
     assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
-    assert len(read) == 4  # an edited prompt is read again
+    assert len(warmed) == 4  # an edited prompt is read again
 
 
-def test_servers_this_checkout_did_not_start_are_always_warmed(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from graphs import warmup
-
-    read = []
-
-    async def fake_warm_up(context: Context) -> dict[str, float]:
-        read.append(context)
-        return {}
-
-    monkeypatch.setattr(warmup, "warm_up", fake_warm_up)
+def test_servers_this_checkout_did_not_start_are_always_warmed(tmp_path, warmed) -> None:  # type: ignore[no-untyped-def]
     for _ in range(2):
         assert warmup.main(["--if-changed"], run_dir=tmp_path) == 0
-    assert len(read) == 2
+    assert len(warmed) == 2
     assert not (tmp_path / "warm").exists()
