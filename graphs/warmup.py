@@ -27,7 +27,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from graphs.context import Context, Tier
 from graphs.domain import Domain
-from graphs.settings import settings
+from graphs.settings import TIERS, settings
 from nodes import render_prompts
 from serving import client
 from serving.llama_cpp import RUN_DIR
@@ -78,11 +78,8 @@ def warm_stamp(context: Context, domain: Domain, run_dir: Path = RUN_DIR) -> str
     pids = sorted(pid.read_text().strip() for pid in run_dir.glob("llama-cpp-*.pid"))
     if not pids:
         return None
-    read = [
-        pids,
-        stable_prompts(context, domain),
-        [settings().tier(t).base_url for t in ("router", "planner", "synthesizer")],
-    ]
+    urls = [settings().tier(tier).base_url for tier in TIERS]
+    read = [pids, stable_prompts(context, domain), urls]
     return hashlib.sha256(json.dumps(read).encode()).hexdigest()
 
 
