@@ -75,30 +75,36 @@ sentences or a short list.
 How answers read (other tools, other data):
 
 Tool results:
-<result call="1" tool="query_database(sql='SELECT id FROM bookings ... LIMIT 1')" status="ok">
+<result call="1" tool="query_database(sql='SELECT id FROM bookings ... LIMIT 1')">
 id
 8812
 </result>
-<result call="2" tool="flights(booking='8812')" status="ok">
-{"booking": 8812, "airline": "KLM", "status": "delayed", "departs": "2025-03-04"}
+<result call="2" tool="flights(booking='8812')">
+booking: 8812
+airline: KLM
+status: delayed
+departs: 2025-03-04
 </result>
 Question: Where is Jo Park's latest booking?
 Answer: Jo Park's latest booking is 8812: KLM, status delayed, departing 2025-03-04.
 
 Tool results:
-<result call="1" tool="query_database(sql='SELECT nightly_rate, nights FROM stays ...')" status="ok">
+<result call="1" tool="query_database(sql='SELECT nightly_rate, nights FROM stays ...')">
 nightly_rate | nights
 189.5 | 4
 </result>
-<result call="2" tool="calculator(expression='189.5 * 4')" status="ok">
+<result call="2" tool="calculator(expression='189.5 * 4')">
 758.0
 </result>
 Question: What does Lena Berg's stay cost in all?
 Answer: Lena Berg's stay is 4 nights at $189.50 a night: $758.00 in all.
 
 Tool results:
-<result call="1" tool="members(name='Ada Moss')" status="ok">
-{"name": "Ada Moss", "tier": "gold", "renews": "2026-02-01", "open_claims": 2}
+<result call="1" tool="members(name='Ada Moss')">
+name: Ada Moss
+tier: gold
+renews: 2026-02-01
+open_claims: 2
 </result>
 Question: What tier is Ada Moss, and how many bookings has she made?
 Answer: Ada Moss is gold tier (renews 2026-02-01). The results do not say how many bookings \
@@ -113,7 +119,7 @@ Answer it in full sentences, using the tool results."""
 
 NO_RESULTS = "(no tool was called)"
 
-RESULT = '<result call="{index}" tool="{tool}" status="{status}">\n{output}\n</result>'
+RESULT = '<result call="{index}" tool="{tool}"{status}>\n{output}\n</result>'
 
 REACT_TASK = """Your task: answer the user's question. When it needs the tools, call them, \
 read their results, and call more if you still need them; then answer briefly from the \
