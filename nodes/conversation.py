@@ -56,7 +56,9 @@ def earlier_turns(state: State) -> list[AnyMessage]:
     list content becomes text, and parts that are not text are left out.
     """
     turns: list[AnyMessage] = []
-    for message in state.messages[:-1]:
+    humans = [i for i, m in enumerate(state.messages) if isinstance(m, HumanMessage)]
+    query = humans[-1] if humans else len(state.messages)  # its plan and results come after it
+    for message in state.messages[:query]:
         if isinstance(message, HumanMessage):
             turns.append(HumanMessage(_text_only(message.content), id=message.id))
         elif isinstance(message, AIMessage) and not message.tool_calls:

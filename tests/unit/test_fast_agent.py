@@ -202,6 +202,7 @@ async def test_a_follow_up_sees_earlier_questions_and_answers_but_no_tool_traffi
     for prompt in (second_planner, second_answer):
         assert "Acme Corp placed 3." in prompt and "How many orders did Acme Corp" in prompt
         assert "Planning the tool calls" not in prompt and "call_" not in prompt
+        assert prompt.count("how many did Globex place") == 1  # the query is not an earlier turn
 
 
 async def test_empty_or_oversized_input_is_refused_before_any_model_call(scripted) -> None:  # type: ignore[no-untyped-def]
