@@ -17,6 +17,9 @@ from uuid import UUID
 from langchain_core.outputs import LLMResult
 
 from nodes.steps import ModelCallTimer
+from serving.client import READ_AHEAD
+
+__all__ = ["PLANNED", "READ_AHEAD", "SPECULATIVE", "RunRecorder", "union_seconds"]
 
 SPECULATIVE = "speculative"  # the tag of a call started before the plan asked for it
 PLANNED = "planned_call"  # its metadata: the call as a plan writes it (`[tool, args]`)
@@ -39,10 +42,10 @@ class RunRecorder(ModelCallTimer):
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        """Open a model call, noting the graph node that made it."""
+        """Open a model call, noting the graph node that made it (or that it reads ahead)."""
         super().on_chat_model_start(serialized, messages, run_id=run_id, **kwargs)
         node = (kwargs.get("metadata") or {}).get("langgraph_node", "model")
-        self.open[run_id]["node"] = node
+        self.open[run_id]["node"] = READ_AHEAD if READ_AHEAD in (kwargs.get("tags") or []) else node
         self.tokens[run_id] = []
 
     def on_llm_new_token(

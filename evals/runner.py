@@ -16,7 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from evals.dataset import Question, missing_facts
 from evals.oracle import tokens
-from evals.recorder import RunRecorder, union_seconds
+from evals.recorder import READ_AHEAD, RunRecorder, union_seconds
 from graphs.context import Context
 from graphs.fast_agent import graph as fast_agent
 from graphs.react_agent import graph as react_agent
@@ -117,7 +117,7 @@ def measure(
         "rounds": len(plans) if plans else len(models) - 1 if tools else 0,
         "cached_tokens": sum(c.get("cached_tokens") or 0 for c in models),
         "tokens_in": sum(c.get("tokens_in") or 0 for c in models),
-        "ttft_ms": [c["ttft_ms"] for c in models if "ttft_ms" in c],
+        "ttft_ms": [c["ttft_ms"] for c in models if "ttft_ms" in c and c["node"] != READ_AHEAD],
         "itl_ms": [c["itl_ms"] for c in models if "itl_ms" in c],
         "answer": answer.text if answer else "",
         "answer_tokens": tokens(question.reference),

@@ -86,6 +86,13 @@ class Context:
             "direct answer beside it (cancelled once the plan names a call)."
         },
     )
+    read_ahead: bool = field(
+        default=True,
+        metadata={
+            "description": "While the last calls run, have the synthesizer's server read the "
+            "results already in (pays where reading a prompt is slow: CPU servers)."
+        },
+    )
     speculate: bool = field(
         default=True,
         metadata={

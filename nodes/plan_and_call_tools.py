@@ -47,9 +47,11 @@ from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
 from nodes.plan_services import PlanCalls, as_fetch, plan_calls
 from nodes.plan_templates import template_bank
+from nodes.read_ahead import ReadAhead
 from nodes.render_prompts import planner_system, planner_user, question_parts
 from nodes.speculation import Speculation, predicted_calls
 from nodes.steps import note, step, time_apart
+from nodes.synthesize_answer import answer_messages
 from nodes.task_fetching import TaskFetchingUnit
 from serving import client
 
@@ -87,6 +89,7 @@ async def plan_and_call_tools(
         )  # fmt: skip
 
     unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
+    read_ahead = ReadAhead(partial(_read_answer_start, state, context, domain))
     parser = PlanParser(calls.arg_names, max_calls=max(0, context.max_tool_calls - len(done)))
     parser.last_index = max((r["index"] + 1 for r in done), default=0)  # the replan line's
     held: list[Task] = []  # with stream dispatch off: started once the plan is complete
@@ -137,9 +140,12 @@ async def plan_and_call_tools(
         planned_at = time.time()
         for task in held:
             unit.add(task)
-        results = await unit.join()
+        answer_next = context.read_ahead and not parser.replan  # no other round planned
+        results = await unit.join(read_ahead.update if answer_next else None)
+        await read_ahead.finish()
     except BaseException:
         await unit.cancel()
+        await read_ahead.cancel()
         await speculation.drop()
         await early_answer.cancel(early)
         raise
@@ -172,7 +178,7 @@ async def plan_and_call_tools(
         "tool_results": [{**r, "turn": turn} for r in new],
         "replan": replan,
         "messages": [plan.final(), *(tool_message(r, run_key) for r in new)],
-        "timings": timings,
+        "timings": [*timings, *read_ahead.timings],
         "early_answer": early,
     }
 
@@ -221,6 +227,14 @@ async def _run_quietly(
     tagged = merge_configs(config, {"tags": ["speculative"], "metadata": planned})
     tool, args = _runs_as(calls, tool, args) or (tool, args)
     return await run_tool(domain, tool, args, context=context, config=tagged, identifier=identifier)
+
+
+async def _read_answer_start(
+    state: State, context: Context, domain: Domain, results: list[ToolResult]
+) -> bool:
+    """Have the synthesizer's server read its prompt with the results in so far."""
+    messages = answer_messages(state, domain, results, question=None)
+    return await client.read_prompt(context, "synthesizer", messages)
 
 
 def _runs_as(

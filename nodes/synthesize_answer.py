@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
 from graphs.domain import Domain
 from graphs.settings import settings
-from graphs.state import State, current
+from graphs.state import State, ToolResult, current
 from nodes.conversation import earlier_turns, last_user_text
-from nodes.render_prompts import synthesizer_system, synthesizer_user
+from nodes.render_prompts import synthesizer_system, synthesizer_user, synthesizer_user_start
 from nodes.steps import step
 from serving import client
 
@@ -23,13 +24,21 @@ async def synthesize_answer(
 ) -> dict[str, Any]:
     """Stream the answer from the synthesizer tier, given the question and tool results."""
     context = runtime.context
-    messages = [
+    results = current(state.tool_results, state.messages)
+    messages = answer_messages(state, domain, results, last_user_text(state, context))
+    return {"messages": [await client.stream_answer(context, "synthesizer", messages)]}
+
+
+def answer_messages(
+    state: State, domain: Domain, results: Sequence[ToolResult], question: str | None
+) -> list[BaseMessage]:
+    """Return the synthesizer's messages; with no question yet, how they start (read ahead)."""
+    if question is None:
+        user = synthesizer_user_start(results)
+    else:
+        user = synthesizer_user(question, results)
+    return [
         SystemMessage(synthesizer_system(domain, settings().http_services)),
         *earlier_turns(state),
-        HumanMessage(
-            synthesizer_user(
-                last_user_text(state, context), current(state.tool_results, state.messages)
-            )
-        ),
+        HumanMessage(user),
     ]
-    return {"messages": [await client.stream_answer(context, "synthesizer", messages)]}

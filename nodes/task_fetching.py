@@ -20,6 +20,7 @@ from graphs.state import CallStatus, ToolResult
 from nodes.plan_parser import REFERENCE, Task
 
 Execute = Callable[[Task, dict[str, Any]], Awaitable[ToolResult]]
+Progress = Callable[[list[ToolResult], bool], None]
 
 
 class UnresolvedReferenceError(LookupError):
@@ -68,10 +69,30 @@ class TaskFetchingUnit:
         """Record a planned call that will not run (a bad plan line), so dependents fail."""
         self._settle(index, not_run(index, tool, {}, reason, status))
 
-    async def join(self) -> list[ToolResult]:
-        """Wait for every added call; return all results, earlier rounds' too, by number."""
+    async def join(self, on_progress: Progress | None = None) -> list[ToolResult]:
+        """Wait for every added call; return all results, earlier rounds' too, by number.
+
+        `on_progress` hears, now and each time a call ends, the results in so far (in
+        call order, up to the first still running) and whether any call still runs.
+        """
+        running = {task for task in self.running if not task.done()}
+        while on_progress is not None:
+            on_progress(self.ready(), bool(running))
+            if not running:
+                break
+            _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
         await asyncio.gather(*self.running)
         return [self.results[i].result() for i in sorted(self.results)]
+
+    def ready(self) -> list[ToolResult]:
+        """Return the results that have ended, in call order, up to the first still running."""
+        ready = []
+        for index in sorted(self.results):
+            future = self.results[index]
+            if not future.done() or future.cancelled():
+                break
+            ready.append(future.result())
+        return ready
 
     async def cancel(self) -> None:
         """Stop every call still running (the run was cancelled or its planner failed)."""

@@ -1,7 +1,8 @@
 """The client boundary: what nodes ask of a model tier, on any OpenAI-compatible server.
 
-Nodes ask for a choice (`choose`), a streamed plan (`stream_plan`) or a streamed answer
-(`stream_answer`), and never learn which server answers: how a constraint is requested
+Nodes ask for a choice (`choose`), a streamed plan (`stream_plan`), a streamed answer
+(`stream_answer`) or a prompt read ahead of time (`read_prompt`), and never learn which
+server answers: how a constraint is requested
 (vLLM's `structured_outputs`, llama.cpp's `grammar`, OpenAI's `json_schema`) is decided
 here, by the backend detected from the server's `/models` answer (or set in the
 Context). Every call has one total deadline (connect, prompt reading and every chunk),
@@ -40,12 +41,14 @@ __all__ = [
     "choose",
     "grammar_request",
     "http_client",
+    "read_prompt",
     "stream_answer",
     "stream_plan",
     "use_models",
 ]
 
 ConcreteBackend = Literal["llama_cpp", "vllm", "openai"]
+READ_AHEAD = "read_ahead"  # the tag of a call that only reads a prompt (`read_prompt`)
 ModelFactory = Callable[..., BaseChatModel]
 
 # One pooled client per (event loop, base URL): httpx connections belong to a loop.
@@ -315,6 +318,32 @@ async def stream_answer(
             content=content_text(answer.content), id=answer.id, usage_metadata=answer.usage_metadata
         )
     raise AssertionError("unreachable: the last server raises")  # pragma: no cover
+
+
+async def read_prompt(context: Context, tier: Tier, messages: Sequence[BaseMessage]) -> bool:
+    """Have a tier's server read a prompt now, for a later call that starts the same way.
+
+    One output token, thrown away: what stays is the prompt in the server's prefix cache
+    (llama.cpp's slots, vLLM's prefix caching), so the later call reads only what follows
+    it. Only the tier's own server reads it (a fallback would read it for nothing), and
+    not models swapped in by `use_models`, which have no prompt cache. Returns whether a
+    server read it.
+
+    Raises:
+        ModelCallError: the server failed or missed the deadline.
+    """
+    if _override.get() is not None:
+        return False
+    backend = await backend_of(context, tier)
+    server = settings().tier(tier)
+    model = chat_model(context, tier, max_tokens=1, server=server)
+    async with (
+        await _slot(tier, server, backend),
+        deadline(context, tier, server, "reading ahead") as phase,
+    ):
+        await model.with_config(tags=[TAG_NOSTREAM, READ_AHEAD]).ainvoke(list(messages))
+        phase.first_token()
+    return True
 
 
 async def _slot(

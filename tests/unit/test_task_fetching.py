@@ -127,3 +127,23 @@ async def test_a_repeated_call_runs_once_and_both_get_its_result() -> None:
     unit.add(Task(2, "t", {"seconds": 0.01}))  # the same call again
     first, second = await unit.join()
     assert set(run.spans) == {1} and second["index"] == 2 and second["output"] == first["output"]
+
+
+async def test_join_reports_the_results_in_call_order_up_to_the_first_still_running() -> None:
+    unit = TaskFetchingUnit(Recorder(), max_parallel=4, done=[result(1, 10)])
+    unit.add(Task(2, "t", {"seconds": 0.2}, set()))
+    unit.add(Task(3, "t", {"seconds": 0.05}, set()))
+    await asyncio.sleep(0.01)
+    heard: list[tuple[list[int], bool]] = []
+    await unit.join(lambda ready, running: heard.append(([r["index"] for r in ready], running)))
+    # 3 ends first, but 2 is still running: only the earlier round's result is in order
+    assert heard == [([1], True), ([1], True), ([1, 2, 3], False)]
+
+
+async def test_join_after_every_call_ended_hears_once_that_none_runs() -> None:
+    unit = TaskFetchingUnit(Recorder(), max_parallel=4)
+    unit.add(Task(1, "t", {}, set()))
+    await asyncio.sleep(0.01)
+    heard: list[bool] = []
+    await unit.join(lambda ready, running: heard.append(running))
+    assert heard == [False]
