@@ -2,12 +2,12 @@
 
 Nodes ask for a choice (`choose`), a streamed plan (`stream_plan`), a streamed answer
 (`stream_answer`) or a prompt read ahead of time (`read_prompt`), and never learn which
-server answers: how a constraint is requested
-(vLLM's `structured_outputs`, llama.cpp's `grammar`, OpenAI's `json_schema`) is decided
-here, by the backend detected from the server's `/models` answer (or set in the
-Context). Every call has one total deadline (connect, prompt reading and every chunk),
-and a failure names the tier, the server and the phase it failed in. `use_models` is
-the one way to swap the models (scripted ones in tests, the simulated GPU in evals).
+server answers: how a constraint is requested (vLLM's `structured_outputs`, llama.cpp's
+`grammar`, OpenAI's `json_schema`) is decided here, by the backend detected from the
+server's `/models` answer (or set in the Context). Every call has one total deadline
+(connect, prompt reading and every chunk), and a failure names the tier, the server and
+the phase it failed in. `use_models` is the one way to swap the models (scripted ones in
+tests, the simulated GPU in evals).
 """
 
 from __future__ import annotations

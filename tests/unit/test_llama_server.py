@@ -23,3 +23,10 @@ def test_a_draft_model_is_asked_for_tokens_not_only_loaded() -> None:
 def test_lookup_drafts_from_the_prompt() -> None:
     params = server_params(parse_args([*BASE, "--lookup"]))
     assert params.speculative.types == [KIND.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+
+
+def test_flash_attention_is_off_unless_asked_for() -> None:
+    kinds = xlc.llama_flash_attn_type
+    assert server_params(parse_args(BASE)).flash_attn_type == kinds.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    on = server_params(parse_args([*BASE, "--flash-attn", "on"]))
+    assert on.flash_attn_type == kinds.LLAMA_FLASH_ATTN_TYPE_ENABLED
