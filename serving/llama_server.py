@@ -35,8 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--lookup", action="store_true", help="draft by n-gram lookup in the prompt (no model)"
     )
     parser.add_argument(
-        "--flash-attn", choices=("off", "on", "auto"), default="off",
-        help="flash attention (off: faster on CPUs, see server_params)",
+        "--flash-attn", choices=("auto", "on", "off"), default="auto",
+        help="flash attention (auto: on for a CPU; see server_params for when off pays)",
     )  # fmt: skip
     return parser.parse_args(argv)
 
@@ -60,13 +60,13 @@ def server_params(args: argparse.Namespace) -> Any:
     # each reading the other's half again; at 0.9 a request that fits no slot takes the
     # least recently used one, whose prompt goes to the RAM cache, and restores its own.
     params.slot_prompt_similarity = 0.9
-    # Flash attention is what llama.cpp's "auto" picks on a CPU, and it is slower here for
-    # what an agent does: on the 1.5B over the planner's 2,300-token prompt, on 2 cores,
-    # writing took 42.2 ms a token without it against 48.7 with it, and reading 50 new
-    # tokens 20.9 against 26.6 ms a token; only a long cold read was faster with it (14.4
-    # against 16.9 ms a token). The 0.5B was faster without it throughout (writing 26.7
-    # against 31.0 ms a token). A q8_0 KV cache (which needs it) was slower still on the
-    # 1.5B: 54.6 and 35.6 ms. On a GPU build, pass `--flash-attn auto`.
+    # Flash attention: llama.cpp's auto turns it on for a CPU. Off, on 2 cores, the 1.5B
+    # writes faster at long contexts (42.2 against 48.7 ms a token over the planner's
+    # 2,300-token prompt) and reads a few new tokens faster (50: 20.9 against 26.6 ms a
+    # token), but reads long results slower (440 tokens after the synthesizer's prompt: 9.1
+    # against 7.7 s) and cold prompts too (the warm-up: 72 against 50 s). Over the eval
+    # slice the plan step's p50 fell 23 % and the answer's rose 3 %, and the demo's first
+    # question took 15.9 s against 13.3 s: so auto stays. A q8_0 KV cache was slower still.
     kinds = xlc.llama_flash_attn_type
     params.flash_attn_type = {
         "off": kinds.LLAMA_FLASH_ATTN_TYPE_DISABLED,

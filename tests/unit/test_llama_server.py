@@ -25,8 +25,8 @@ def test_lookup_drafts_from_the_prompt() -> None:
     assert params.speculative.types == [KIND.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
 
 
-def test_flash_attention_is_off_unless_asked_for() -> None:
+def test_flash_attention_is_llama_cpps_choice_unless_set() -> None:
     kinds = xlc.llama_flash_attn_type
-    assert server_params(parse_args(BASE)).flash_attn_type == kinds.LLAMA_FLASH_ATTN_TYPE_DISABLED
-    on = server_params(parse_args([*BASE, "--flash-attn", "on"]))
-    assert on.flash_attn_type == kinds.LLAMA_FLASH_ATTN_TYPE_ENABLED
+    assert server_params(parse_args(BASE)).flash_attn_type == kinds.LLAMA_FLASH_ATTN_TYPE_AUTO
+    off = server_params(parse_args([*BASE, "--flash-attn", "off"]))
+    assert off.flash_attn_type == kinds.LLAMA_FLASH_ATTN_TYPE_DISABLED
