@@ -10,7 +10,8 @@ Each call is its own child run, with its own events and timing (`nodes.call_tool
 For chat clients the plan is an AI message whose `tool_calls` appear one by one as
 their lines complete, and each result a `ToolMessage` as it ends; while the planner
 reads the question, the message says what is happening. A new round runs only when
-the plan ends with `replan()` or a reference names a field its input lacks.
+the plan ends with `replan()` or a reference names a field its input lacks; otherwise,
+while the last calls run, the answer's prompt is read ahead (`nodes.read_ahead`).
 """
 
 from __future__ import annotations
