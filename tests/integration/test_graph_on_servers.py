@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
 from evals.services import ExternalServices
 from graphs.context import Context
 from graphs.fast_agent import graph
 from graphs.settings import settings, use_settings
+from graphs.state import State, ToolResult
+from nodes.synthesize_answer import answer_messages
+from serving import client
+from tools import SHOP
 from tools.query_database import run_query
 
 MULTI_TOOL_QUESTION = (
@@ -168,3 +173,43 @@ async def test_a_tool_timeout_still_produces_an_answer(llm_context: Context) -> 
     assert state["tool_results"] and not any(r["ok"] for r in state["tool_results"])
     assert "timed out" in state["tool_results"][0]["output"]
     assert state["messages"][-1].content.strip()
+
+
+async def test_an_answer_read_ahead_reads_only_what_came_after(llm_context: Context) -> None:
+    """The server keeps a prompt read ahead; the answer then reads the rest, not all of it."""
+    question = "Which of these orders is the largest?"
+
+    def results(seed: int) -> list[ToolResult]:
+        rows = "\n".join(
+            f"{seed}{i:03d} | 2025-0{i % 9 + 1}-1{i % 10} | {97 * i + seed}.50" for i in range(15)
+        )
+        return [
+            ToolResult(
+                index=i,
+                tool="query_database",
+                args={"sql": f"SELECT id, order_date, amount -- {i}"},
+                ok=True,
+                status="ok",
+                output=output,
+                data=None,
+                started_at=0.0,
+                ended_at=0.0,
+            )
+            for i, output in ((1, f"id | order_date | amount\n{rows}"), (2, f"n\n{seed}"))
+        ]
+
+    async def unread_tokens(ahead: bool) -> int:
+        found = results(random.randint(100, 999))  # new values: nothing of them is cached
+        state = State(messages=[HumanMessage(question)])
+        if ahead:
+            start = answer_messages(state, SHOP, found[:1], question=None)
+            assert await client.read_prompt(llm_context, "synthesizer", start)
+        whole = answer_messages(state, SHOP, found, question)
+        answer = await client.stream_answer(llm_context, "synthesizer", whole, quiet=True)
+        usage = answer.usage_metadata or {}
+        cached = usage.get("input_token_details", {}).get("cache_read")
+        assert cached is not None, usage
+        return usage["input_tokens"] - cached
+
+    plain, read_ahead = await unread_tokens(ahead=False), await unread_tokens(ahead=True)
+    assert read_ahead < plain - 150, (plain, read_ahead)  # the 15 rows were read ahead
