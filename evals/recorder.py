@@ -19,8 +19,6 @@ from langchain_core.outputs import LLMResult
 from nodes.steps import ModelCallTimer
 from serving.client import READ_AHEAD
 
-__all__ = ["PLANNED", "READ_AHEAD", "SPECULATIVE", "RunRecorder", "union_seconds"]
-
 SPECULATIVE = "speculative"  # the tag of a call started before the plan asked for it
 PLANNED = "planned_call"  # its metadata: the call as a plan writes it (`[tool, args]`)
 

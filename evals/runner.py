@@ -16,10 +16,11 @@ from langgraph.graph.state import CompiledStateGraph
 
 from evals.dataset import Question, missing_facts
 from evals.oracle import tokens
-from evals.recorder import READ_AHEAD, RunRecorder, union_seconds
+from evals.recorder import RunRecorder, union_seconds
 from graphs.context import Context
 from graphs.fast_agent import graph as fast_agent
 from graphs.react_agent import graph as react_agent
+from serving.client import READ_AHEAD
 
 GRAPHS: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {
     "fast_agent": fast_agent,

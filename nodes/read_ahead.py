@@ -22,8 +22,7 @@ from typing import Any
 
 from graphs.state import ToolResult
 from nodes.steps import time_apart
-
-STEP = "read_ahead"
+from serving.client import READ_AHEAD as STEP  # one name: the step, the tag, the report
 
 log = logging.getLogger(__name__)
 
