@@ -1,11 +1,13 @@
 """Speculation: start likely calls of read-only tools before the plan asks for them.
 
-Three sources predict calls from the question alone: a cached plan of a question of
+Four sources predict calls from the question alone: a cached plan of a question of
 much the same shape, its values swapped for this question's (`TemplateBank.guess_for`:
 a paraphrase of a solved question, too different for the plan to be reused outright);
 the solved plans nearest to it (their calls that name nothing specific to their own
 question, such as a documents search on a topic: a small planner shown the same example
-tends to write the same call); and the domain's own hook (`Domain.speculate`). They
+tends to write the same call); the web services the question names, filled with its
+values of the kinds the solved plans pass them (`service_calls`: "the weather service
+for Oslo" is `weather(city="Oslo")`); and the domain's own hook (`Domain.speculate`). They
 start the moment the planning step does, in parallel with the planner. A call the plan
 then asks for with exactly the same tool and arguments adopts the speculative one (its
 result, its earlier start); every other speculative call is cancelled and its result
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Coroutine
+from functools import lru_cache
 from typing import Any
 
 from graphs.domain import Domain
@@ -26,12 +30,20 @@ from nodes.plan_examples import example_index
 from nodes.plan_parser import PlanParser, Task
 from nodes.plan_services import plan_calls
 from nodes.plan_templates import question_values, template_bank
+from nodes.render_prompts import usable_examples
 
 RunTool = Callable[[str, dict[str, Any], str], Coroutine[Any, Any, Outcome]]
 
 
 NEAREST = 2  # solved plans whose calls are predicted
 MIN_SIMILARITY = 0.35  # cosine similarity of the questions, for a solved plan to count
+MAX_SERVICE_CALLS = 4  # calls predicted for one named service
+# The kinds of value a service parameter takes, as its solved plans pass them.
+_KINDS = (
+    ("number", re.compile(r"\d+")),
+    ("code", re.compile(r"[A-Z]{2,5}")),
+    ("name", re.compile(r"[A-Z][\w&.' -]*")),
+)
 
 
 def predicted_calls(domain: Domain, services: str, question: str) -> list[tuple[str, Any]]:
@@ -50,9 +62,77 @@ def predicted_calls(domain: Domain, services: str, question: str) -> list[tuple[
             text = json.dumps(task.args).lower()
             if not task.deps and "$" not in text and not any(v in text for v in specific):
                 calls.append((task.tool, task.args))
+    calls += service_calls(domain, services, question)
     if domain.speculate is not None:
         calls.extend(domain.speculate(question))
     return calls
+
+
+def kind(value: str) -> str:
+    """Return what a value looks like: a number, a code, a name, or other text."""
+    return next((name for name, shape in _KINDS if shape.fullmatch(value)), "text")
+
+
+@lru_cache(maxsize=16)
+def service_kinds(domain: Domain, services: str) -> dict[str, tuple[str, ...]]:
+    """Return, per web service, the kind of value each parameter takes in the solved plans.
+
+    A service is left out when a parameter never gets a literal value there, or gets free
+    text (a search query) or values of two kinds: its calls cannot be read off a question.
+    """
+    calls = plan_calls(domain, services)
+    seen: dict[str, list[set[str]]] = {}
+    for example in usable_examples(domain, services):
+        parser = PlanParser(calls.arg_names, max_calls=16)
+        for task in (t for t in parser.feed(example.plan + "\n") if isinstance(t, Task)):
+            service = calls.services.get(task.tool)
+            if service is None or task.deps:
+                continue
+            kinds = seen.setdefault(task.tool, [set() for _ in service.params])
+            for param, found in zip(service.params, kinds, strict=True):
+                found.add(kind(str(task.args.get(param, ""))))
+    return {
+        name: tuple(k.pop() for k in kinds)
+        for name, kinds in seen.items()
+        if all(len(k) == 1 and "text" not in k for k in kinds)
+    }
+
+
+def service_calls(domain: Domain, services: str, question: str) -> list[tuple[str, Any]]:
+    """Return the calls of the web services a question names, filled with its values.
+
+    A service counts as named when its name is a word of the question ("the weather
+    service", "our CRM"). Its parameters take the question's values, in order, of the
+    kinds its solved plans pass them: "USD to JPY on the FX service" is
+    `fx(base="USD", quote="JPY")`, "orders 1955 and 1990 on the shipping tracker" two
+    `shipping` calls. The first word of a sentence is not taken for a name ("Use ...").
+    """
+    kinds = service_kinds(domain, services)
+    named = [s for s in kinds if re.search(rf"\b{re.escape(s)}\b", question, re.IGNORECASE)]
+    if not named:
+        return []
+    names = {s.lower() for s in plan_calls(domain, services).services}
+    values = [v for v in question_values(question) if v.lower() not in names]
+    values = [v for v in values if " " in v or not _starts_a_sentence(v, question)]
+    calls: list[tuple[str, Any]] = []
+    for name in named:
+        params = plan_calls(domain, services).services[name].params
+        group: list[str] = []
+        made: list[tuple[str, Any]] = []
+        for value in values:
+            if kind(value) != kinds[name][len(group)]:
+                group = []  # a value of another kind: the parameters start again
+            if kind(value) == kinds[name][len(group)]:
+                group.append(value)
+            if len(group) == len(params):
+                made.append((name, dict(zip(params, group, strict=True))))
+                group = []
+        calls += list({key(*call): call for call in made}.values())[:MAX_SERVICE_CALLS]
+    return calls
+
+
+def _starts_a_sentence(value: str, question: str) -> bool:
+    return re.search(rf"(?:^|[.?!:]\s+){re.escape(value)}\b", question.strip()) is not None
 
 
 def key(tool: str, args: dict[str, Any]) -> str:

@@ -6,13 +6,15 @@ from typing import Any
 import pytest
 from langchain_core.tools import tool
 
+from evals.services import ExternalServices
 from graphs.context import Context
 from graphs.domain import Domain, PlanExample, read_only
 from graphs.fast_agent import build_graph
+from graphs.settings import Settings, use_settings
 from nodes.call_tool import Outcome
 from nodes.plan_examples import ExampleIndex
 from nodes.plan_templates import TemplateBank, make_template
-from nodes.speculation import Speculation, predicted_calls
+from nodes.speculation import Speculation, predicted_calls, service_calls, service_kinds
 from tools import SHOP
 
 SPEND = PlanExample(
@@ -94,6 +96,70 @@ def test_entity_free_calls_of_near_examples_are_predicted() -> None:
     calls = predicted_calls(SHOP, "", "How many urgent tickets are open right now?")
     assert ("search_docs", {"query": "first response time urgent tickets"}) in calls
     assert all("Acme" not in str(args) for _, args in calls)
+
+
+SERVICES = "\n".join([
+    "- weather: GET http://127.0.0.1:9/weather?city=<city> -> temp_c",
+    "- fx: GET http://127.0.0.1:9/fx?base=<currency>&quote=<currency> -> rate",
+    "- shipping: GET http://127.0.0.1:9/track?order_id=<order id> -> status",
+    "- search: GET http://127.0.0.1:9/search?q=<query> -> results",
+])  # fmt: skip
+
+
+def test_service_parameters_take_the_kinds_of_value_the_solved_plans_pass() -> None:
+    kinds = service_kinds(SHOP, SERVICES)
+    assert kinds["weather"] == ("name",) and kinds["fx"] == ("code", "code")
+    assert kinds["shipping"] == ("number",)
+    assert "search" not in kinds  # a free-text query cannot be read off a question
+
+
+@pytest.mark.parametrize(
+    ("question", "calls"),
+    [
+        ("Is it raining in Lisbon, says the weather service?", [("weather", {"city": "Lisbon"})]),
+        (
+            "What do the FX service's CAD to NOK and EUR to SEK rates look like?",
+            [("fx", {"base": "CAD", "quote": "NOK"}), ("fx", {"base": "EUR", "quote": "SEK"})],
+        ),
+        (
+            "Compare the weather in Lima and in Cape Town.",
+            [("weather", {"city": "Lima"}), ("weather", {"city": "Cape Town"})],
+        ),
+        (
+            "Where are orders 88 and 91? Check shipping.",
+            [("shipping", {"order_id": "88"}), ("shipping", {"order_id": "91"})],
+        ),
+    ],
+)
+def test_a_named_service_is_called_with_the_questions_values(
+    question: str, calls: list[tuple[str, dict[str, str]]]
+) -> None:
+    assert service_calls(SHOP, SERVICES, question) == calls
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How warm is it in Lisbon today?",  # no service named
+        "What does the weather service say for order 1394?",  # a number, not a city
+        "Search the web for Lisbon's population.",  # free text: never predicted
+        "Use the weather service for my city.",  # a sentence's first word is no name
+    ],
+)
+def test_no_call_is_read_off_a_question_that_does_not_give_it(question: str) -> None:
+    assert service_calls(SHOP, SERVICES, question) == []
+
+
+def test_any_name_fills_a_name_parameter_and_is_dropped_if_not_asked_for() -> None:
+    # Only the kind is checked: a customer's name passes for a city. The plan asks for
+    # the city it found, so this call is wasted (cancelled, its result never used).
+    question = "What's the weather service saying where Acme Corp is based?"
+    assert service_calls(SHOP, SERVICES, question) == [("weather", {"city": "Acme Corp"})]
+
+
+def test_a_named_services_call_starts_with_the_planning_step() -> None:
+    calls = predicted_calls(SHOP, SERVICES, "What's the JPY to USD rate on the FX service?")
+    assert ("fx", {"base": "JPY", "quote": "USD"}) in calls
 
 
 @tool
@@ -188,3 +254,26 @@ async def test_the_nearest_solved_plans_can_be_repeated_for_the_planner(scripted
     planner_prompt = [p for tier, p in models.prompts if tier == "planner"][0]
     assert "Solved questions like this one:" in planner_prompt
     assert "first response time urgent tickets" in planner_prompt.split("Solved questions")[1]
+
+
+async def test_a_named_services_early_call_is_the_one_the_plan_runs(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted(planner=['1. weather(city="Oslo")\n2. join()'], synthesizer=["Cold."])
+    with (
+        ExternalServices("fast", seed=1) as services,
+        use_settings(
+            Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
+        ),
+    ):
+        question = "What does the weather service say for Oslo and for Bergen?"
+        state = await build_graph(SHOP).ainvoke(
+            {"messages": [{"role": "user", "content": question}]},
+            context=Context(router_confidence=0.0, plan_templates=False),
+        )
+    [result] = state["tool_results"]
+    assert result["ok"] and result["args"] == {"city": "Oslo"}
+    [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    assert plan["speculative_hits"] == ["weather"] and plan["speculative_wasted"] >= 1  # Bergen
+    [call] = [t for t in state["timings"] if t["step"] == "call_tool"]
+    assert call["speculative"] is True
+    answer_prompt = [p for tier, p in models.prompts if tier == "synthesizer"][0]
+    assert "city: Oslo" in answer_prompt and "city: Bergen" not in answer_prompt  # dropped
