@@ -97,8 +97,9 @@ class Context:
         default=True,
         metadata={
             "description": "Start likely read-only calls before the plan asks for them (from "
-            "a cached plan of a question of much the same shape, or near solved plans); used "
-            "only if it asks for exactly that call."
+            "a cached plan of a question of much the same shape, near solved plans, or a web "
+            "service the question names, on its values or a result's); used only if it asks "
+            "for exactly that call."
         },
     )
 

@@ -50,7 +50,7 @@ from nodes.plan_services import PlanCalls, as_fetch, plan_calls
 from nodes.plan_templates import template_bank
 from nodes.read_ahead import ReadAhead
 from nodes.render_prompts import planner_system, planner_user, question_parts
-from nodes.speculation import Speculation, predicted_calls
+from nodes.speculation import Speculation, predicted_calls, result_calls
 from nodes.steps import note, step, time_apart
 from nodes.synthesize_answer import answer_messages
 from nodes.task_fetching import TaskFetchingUnit
@@ -77,17 +77,22 @@ async def plan_and_call_tools(
     services = settings().http_services
     calls = plan_calls(domain, services)
     speculation = Speculation(
-        calls.read_only, partial(_run_quietly, domain, calls, context, config)
+        calls.read_only,
+        partial(_run_quietly, domain, calls, context, config),
+        lambda tool, args: _runs_as(calls, tool, args) or (tool, args),
     )
     if context.speculate and not done:
         speculation.start(predicted_calls(domain, services, question))
 
     async def execute(task: Task, args: dict[str, Any]) -> ToolResult:
-        return await call_tool(
+        result = await call_tool(
             task, args, domain=domain, context=context, config=config, run_key=run_key,
             timings=timings, started_early=speculation.take(task.tool, args),
             runs_as=_runs_as(calls, task.tool, args),
         )  # fmt: skip
+        if context.speculate and result["ok"]:  # a named service's call on what it found
+            speculation.start(result_calls(domain, services, question, result["data"]))
+        return result
 
     unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
     read_ahead = ReadAhead(partial(_read_answer_start, state, context, domain))

@@ -107,28 +107,64 @@ def service_calls(domain: Domain, services: str, question: str) -> list[tuple[st
     `fx(base="USD", quote="JPY")`, "orders 1955 and 1990 on the shipping tracker" two
     `shipping` calls. The first word of a sentence is not taken for a name ("Use ...").
     """
-    kinds = service_kinds(domain, services)
-    named = [s for s in kinds if re.search(rf"\b{re.escape(s)}\b", question, re.IGNORECASE)]
-    if not named:
-        return []
+    calls: list[tuple[str, Any]] = []
     names = {s.lower() for s in plan_calls(domain, services).services}
     values = [v for v in question_values(question) if v.lower() not in names]
     values = [v for v in values if " " in v or not _starts_a_sentence(v, question)]
-    calls: list[tuple[str, Any]] = []
-    for name in named:
-        params = plan_calls(domain, services).services[name].params
+    for name, params, kinds in _named(domain, services, question):
         group: list[str] = []
         made: list[tuple[str, Any]] = []
         for value in values:
-            if kind(value) != kinds[name][len(group)]:
+            if kind(value) != kinds[len(group)]:
                 group = []  # a value of another kind: the parameters start again
-            if kind(value) == kinds[name][len(group)]:
+            if kind(value) == kinds[len(group)]:
                 group.append(value)
             if len(group) == len(params):
                 made.append((name, dict(zip(params, group, strict=True))))
                 group = []
         calls += list({key(*call): call for call in made}.values())[:MAX_SERVICE_CALLS]
     return calls
+
+
+def result_calls(domain: Domain, services: str, question: str, data: Any) -> list[tuple[str, Any]]:
+    """Return the calls of the services a question names, on what a finished call found.
+
+    "Who placed order 1394? Then pull their health score from our CRM": the query's one
+    row has a `name`, and `crm(name)` takes a name, so `crm` starts on it before the
+    planner has written that line. A parameter takes a field of a one-row result (or a
+    flat JSON object) whose name shares a word with its own (`id` for `order_id`) and
+    whose value is of its kind; a service starts only when each parameter has one.
+    """
+    row = data[0] if isinstance(data, list) and len(data) == 1 else data
+    if not isinstance(row, dict):
+        return []
+    fields = [(str(f), str(v)) for f, v in row.items() if isinstance(v, (str, int))]
+    calls = []
+    for name, params, kinds in _named(domain, services, question):
+        args = {}
+        for param, wanted in zip(params, kinds, strict=True):
+            found = [v for f, v in fields if _shares_a_word(f, param) and kind(v) == wanted]
+            if len(found) == 1:
+                args[param] = found[0]
+        if len(args) == len(params):
+            calls.append((name, args))
+    return calls
+
+
+def _named(
+    domain: Domain, services: str, question: str
+) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """Return each predictable service the question names: its name, params and kinds."""
+    known = plan_calls(domain, services).services
+    return [
+        (name, known[name].params, kinds)
+        for name, kinds in service_kinds(domain, services).items()
+        if re.search(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)
+    ]
+
+
+def _shares_a_word(field: str, param: str) -> bool:
+    return bool(set(field.lower().split("_")) & set(param.lower().split("_")))
 
 
 def _starts_a_sentence(value: str, question: str) -> bool:
@@ -140,34 +176,53 @@ def key(tool: str, args: dict[str, Any]) -> str:
     return json.dumps([tool, args], sort_keys=True, default=str)
 
 
+Canonical = Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def as_written(tool: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Return a call unchanged: by default two calls are the same when written alike."""
+    return tool, args
+
+
 class Speculation:
     """Calls started early, waiting for the plan to ask for them."""
 
-    def __init__(self, read_only: Callable[[str], bool], run: RunTool) -> None:
+    def __init__(
+        self, read_only: Callable[[str], bool], run: RunTool, same: Canonical = as_written
+    ) -> None:
         """Start nothing yet; `run(tool, args, identifier)` runs one call quietly.
 
-        `read_only(name)` says whether a call may start early (only reads).
+        `read_only(name)` says whether a call may start early (only reads); `same(tool,
+        args)` is what a call is compared by (a web service's call: the URL it fetches,
+        so `order_id=1866` and `order_id="1866"` are one call).
         """
         self.read_only = read_only
         self.run = run
+        self.same = same
+        self.started = 0
+        self.seen: set[str] = set()  # every call started early or asked for: never again
         self.pending: dict[str, asyncio.Task[Outcome]] = {}
         self.hits: list[str] = []
 
     def start(self, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
         """Start each predicted call of a read-only tool; return the tools started."""
         started = []
-        for n, (tool, args) in enumerate(calls, 1):
-            identity = key(tool, args)
-            if not self.read_only(tool) or identity in self.pending:
+        for tool, args in calls:
+            identity = key(*self.same(tool, args))
+            if not self.read_only(tool) or identity in self.seen:
                 continue
-            coroutine = self.run(tool, args, f"speculative_{n}")
+            self.seen.add(identity)
+            self.started += 1
+            coroutine = self.run(tool, args, f"speculative_{self.started}")
             self.pending[identity] = asyncio.create_task(coroutine, name=f"speculative {tool}")
             started.append(tool)
         return started
 
     def take(self, tool: str, args: dict[str, Any]) -> asyncio.Task[Outcome] | None:
         """Return the speculative call that is exactly this call, if one was started."""
-        task = self.pending.pop(key(tool, args), None)
+        identity = key(*self.same(tool, args))
+        self.seen.add(identity)
+        task = self.pending.pop(identity, None)
         if task is not None:
             self.hits.append(tool)
         return task

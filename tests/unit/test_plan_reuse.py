@@ -14,7 +14,13 @@ from graphs.settings import Settings, use_settings
 from nodes.call_tool import Outcome
 from nodes.plan_examples import ExampleIndex
 from nodes.plan_templates import TemplateBank, make_template
-from nodes.speculation import Speculation, predicted_calls, service_calls, service_kinds
+from nodes.speculation import (
+    Speculation,
+    predicted_calls,
+    result_calls,
+    service_calls,
+    service_kinds,
+)
 from tools import SHOP
 
 SPEND = PlanExample(
@@ -277,3 +283,61 @@ async def test_a_named_services_early_call_is_the_one_the_plan_runs(scripted) ->
     assert call["speculative"] is True
     answer_prompt = [p for tier, p in models.prompts if tier == "synthesizer"][0]
     assert "city: Oslo" in answer_prompt and "city: Bergen" not in answer_prompt  # dropped
+
+
+CRM = "What's the CRM health score of the customer who placed order 1394?"
+
+
+@pytest.mark.parametrize(
+    ("data", "calls"),
+    [
+        ([{"name": "Initech"}], [("crm", {"name": "Initech"})]),  # one row, a field `name`
+        ({"name": "Initech", "country": "US"}, [("crm", {"name": "Initech"})]),  # an object
+        ([{"name": "Initech"}, {"name": "Globex"}], []),  # which row is the planner's call
+        ([{"orders": 4}], []),  # no field like the parameter
+        ([{"name": "4"}], []),  # a number is no name
+    ],
+)
+def test_a_result_fills_a_named_services_parameter_from_its_field(
+    data: Any, calls: list[tuple[str, dict[str, str]]]
+) -> None:
+    services = "- crm: GET http://127.0.0.1:9/crm?name=<customer name> -> health_score"
+    assert result_calls(SHOP, services, CRM, data) == calls
+    assert result_calls(SHOP, services, "Who placed order 1394?", data) == []  # not named
+
+
+async def test_a_named_services_call_starts_on_the_value_a_result_found(scripted) -> None:  # type: ignore[no-untyped-def]
+    sql = (
+        "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "WHERE c.name = 'Initech' ORDER BY o.order_date DESC LIMIT 1"
+    )
+    plan = f'1. query_database(sql="{sql}")\n2. shipping(order_id="$1.id")\n3. join()'
+    scripted(planner=[plan], synthesizer=["On its way."])
+    with (
+        ExternalServices("fast", seed=1) as services,
+        use_settings(
+            Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
+        ),
+    ):
+        question = "Find Initech's latest order and check it with the shipping tracker."
+        state = await build_graph(SHOP).ainvoke(
+            {"messages": [{"role": "user", "content": question}]},
+            context=Context(router_confidence=0.0, plan_templates=False),
+        )
+    rows, tracked = state["tool_results"]
+    assert tracked["args"] == {"order_id": rows["data"][0]["id"]}  # a number, not text
+    [plan_step] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    assert plan_step["speculative_hits"] == ["shipping"]  # the same URL: the same call
+    assert plan_step["speculative_wasted"] == 0
+
+
+async def test_a_call_asked_for_once_is_never_started_early_again() -> None:
+    async def run(name: str, args: dict[str, Any], identifier: str) -> Outcome:
+        return Outcome("out", None, "ok", 0.0, 1.0)
+
+    speculation = Speculation(lambda name: True, run)
+    assert speculation.start([("lookup", {"q": "a"})]) == ["lookup"]
+    assert speculation.take("lookup", {"q": "a"}) is not None
+    assert speculation.take("lookup", {"q": "b"}) is None  # the plan ran this one itself
+    assert speculation.start([("lookup", {"q": "a"}), ("lookup", {"q": "b"})]) == []
+    assert await speculation.drop() == 0
