@@ -80,6 +80,7 @@ async def plan_and_call_tools(
         calls.read_only,
         partial(_run_quietly, domain, calls, context, config),
         lambda tool, args: _runs_as(calls, tool, args) or (tool, args),
+        limit=context.max_tool_calls,
     )
     if context.speculate and not done:
         speculation.start(predicted_calls(domain, services, question))

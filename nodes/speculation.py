@@ -8,7 +8,9 @@ question, such as a documents search on a topic: a small planner shown the same 
 tends to write the same call); the web services the question names, filled with its
 values of the kinds the solved plans pass them (`service_calls`: "the weather service
 for Oslo" is `weather(city="Oslo")`); and the domain's own hook (`Domain.speculate`). They
-start the moment the planning step does, in parallel with the planner. A call the plan
+start the moment the planning step does, in parallel with the planner; and when a call
+ends, a named service may start on a value it found (`result_calls`). At most as many
+calls start early in a round as the run may make (`Context.max_tool_calls`). A call the plan
 then asks for with exactly the same tool and arguments adopts the speculative one (its
 result, its earlier start); every other speculative call is cancelled and its result
 dropped, so it never reaches the answer. A tool not declared read-only is never started
@@ -188,17 +190,23 @@ class Speculation:
     """Calls started early, waiting for the plan to ask for them."""
 
     def __init__(
-        self, read_only: Callable[[str], bool], run: RunTool, same: Canonical = as_written
+        self,
+        read_only: Callable[[str], bool],
+        run: RunTool,
+        same: Canonical = as_written,
+        limit: int = 8,
     ) -> None:
         """Start nothing yet; `run(tool, args, identifier)` runs one call quietly.
 
         `read_only(name)` says whether a call may start early (only reads); `same(tool,
         args)` is what a call is compared by (a web service's call: the URL it fetches,
-        so `order_id=1866` and `order_id="1866"` are one call).
+        so `order_id=1866` and `order_id="1866"` are one call); `limit` caps the calls
+        started early, whatever a question names.
         """
         self.read_only = read_only
         self.run = run
         self.same = same
+        self.limit = limit
         self.started = 0
         self.seen: set[str] = set()  # every call started early or asked for: never again
         self.pending: dict[str, asyncio.Task[Outcome]] = {}
@@ -209,7 +217,7 @@ class Speculation:
         started = []
         for tool, args in calls:
             identity = key(*self.same(tool, args))
-            if not self.read_only(tool) or identity in self.seen:
+            if not self.read_only(tool) or identity in self.seen or self.started >= self.limit:
                 continue
             self.seen.add(identity)
             self.started += 1

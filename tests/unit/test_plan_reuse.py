@@ -341,3 +341,14 @@ async def test_a_call_asked_for_once_is_never_started_early_again() -> None:
     assert speculation.take("lookup", {"q": "b"}) is None  # the plan ran this one itself
     assert speculation.start([("lookup", {"q": "a"}), ("lookup", {"q": "b"})]) == []
     assert await speculation.drop() == 0
+
+
+async def test_no_more_calls_start_early_than_the_limit() -> None:
+    async def run(name: str, args: dict[str, Any], identifier: str) -> Outcome:
+        return Outcome("out", None, "ok", 0.0, 1.0)
+
+    speculation = Speculation(lambda name: True, run, limit=2)
+    many = [("lookup", {"q": str(n)}) for n in range(5)]
+    assert speculation.start(many) == ["lookup", "lookup"]
+    assert speculation.start([("lookup", {"q": "late"})]) == []
+    assert await speculation.drop() == 2
