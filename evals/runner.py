@@ -156,16 +156,22 @@ def used_and_wasted(
     A speculative run counts as used when the plan asked for exactly that call (the
     graph adopts it); else its result never reached the answer. A web service's call
     runs as `http_get`: its run carries the call as planned (`planned_call` metadata).
+    Arguments compare as text: a service's `order_id=1866` and `order_id="1866"` fetch
+    the same URL, and the graph adopts one for the other.
     """
-    asked = [[r["tool"], r["args"]] for r in results]
+    asked = [_as_text(r["tool"], r["args"]) for r in results]
     used, wasted = [], []
     for run in runs:
         planned = run.get("planned") or [run["tool"], run["args"]]  # a service: as planned
-        if run.get("speculative") and planned not in asked:
+        if run.get("speculative") and _as_text(*planned) not in asked:
             wasted.append(run)
         else:
             used.append(run)
     return used, wasted
+
+
+def _as_text(tool: str, args: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    return tool, {name: str(value) for name, value in args.items()}
 
 
 def _first_tool_ms(

@@ -167,3 +167,17 @@ def test_an_adopted_speculative_service_call_counts_as_used() -> None:
     assert [c["args"] for c in used] == [url] and wasted == []
     used, wasted = used_and_wasted(recorder.tool_calls(), [{"tool": "crm", "args": {"name": "X"}}])
     assert used == [] and len(wasted) == 1
+
+
+def test_a_service_call_adopted_for_a_number_it_was_planned_with_counts_as_used() -> None:
+    recorder = RunRecorder()
+    url = {"url": "http://127.0.0.1:1/shipping/track?order_id=1866"}
+    run_id = uuid.UUID(int=1)
+    recorder.on_tool_start(
+        {"name": "http_get"}, str(url), run_id=run_id, inputs=url, tags=["speculative"],
+        metadata={"planned_call": ["shipping", {"order_id": "1866"}]},
+    )  # fmt: skip
+    recorder.on_tool_end("ok", run_id=run_id)
+    asked = [{"tool": "shipping", "args": {"order_id": 1866}}]  # `$1.id` resolved: a number
+    used, wasted = used_and_wasted(recorder.tool_calls(), asked)
+    assert [c["args"] for c in used] == [url] and wasted == []
