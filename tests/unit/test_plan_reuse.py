@@ -262,19 +262,23 @@ async def test_the_nearest_solved_plans_can_be_repeated_for_the_planner(scripted
     assert "first response time urgent tickets" in planner_prompt.split("Solved questions")[1]
 
 
-async def test_a_named_services_early_call_is_the_one_the_plan_runs(scripted) -> None:  # type: ignore[no-untyped-def]
-    models = scripted(planner=['1. weather(city="Oslo")\n2. join()'], synthesizer=["Cold."])
+async def ask_with_services(question: str) -> dict[str, Any]:
+    """Run the shop's graph on a question, with the stand-in web services configured."""
     with (
         ExternalServices("fast", seed=1) as services,
         use_settings(
             Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
         ),
     ):
-        question = "What does the weather service say for Oslo and for Bergen?"
-        state = await build_graph(SHOP).ainvoke(
+        return await build_graph(SHOP).ainvoke(
             {"messages": [{"role": "user", "content": question}]},
             context=Context(router_confidence=0.0, plan_templates=False),
         )
+
+
+async def test_a_named_services_early_call_is_the_one_the_plan_runs(scripted) -> None:  # type: ignore[no-untyped-def]
+    models = scripted(planner=['1. weather(city="Oslo")\n2. join()'], synthesizer=["Cold."])
+    state = await ask_with_services("What does the weather service say for Oslo and for Bergen?")
     [result] = state["tool_results"]
     assert result["ok"] and result["args"] == {"city": "Oslo"}
     [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
@@ -313,17 +317,9 @@ async def test_a_named_services_call_starts_on_the_value_a_result_found(scripted
     )
     plan = f'1. query_database(sql="{sql}")\n2. shipping(order_id="$1.id")\n3. join()'
     scripted(planner=[plan], synthesizer=["On its way."])
-    with (
-        ExternalServices("fast", seed=1) as services,
-        use_settings(
-            Settings(http_services=services.describe(), http_allowed_origins=services.base_url)
-        ),
-    ):
-        question = "Find Initech's latest order and check it with the shipping tracker."
-        state = await build_graph(SHOP).ainvoke(
-            {"messages": [{"role": "user", "content": question}]},
-            context=Context(router_confidence=0.0, plan_templates=False),
-        )
+    state = await ask_with_services(
+        "Find Initech's latest order and check it with the shipping tracker."
+    )
     rows, tracked = state["tool_results"]
     assert tracked["args"] == {"order_id": rows["data"][0]["id"]}  # a number, not text
     [plan_step] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
@@ -331,11 +327,12 @@ async def test_a_named_services_call_starts_on_the_value_a_result_found(scripted
     assert plan_step["speculative_wasted"] == 0
 
 
-async def test_a_call_asked_for_once_is_never_started_early_again() -> None:
-    async def run(name: str, args: dict[str, Any], identifier: str) -> Outcome:
-        return Outcome("out", None, "ok", 0.0, 1.0)
+async def ran(name: str, args: dict[str, Any], identifier: str) -> Outcome:
+    return Outcome("out", None, "ok", 0.0, 1.0)
 
-    speculation = Speculation(lambda name: True, run)
+
+async def test_a_call_asked_for_once_is_never_started_early_again() -> None:
+    speculation = Speculation(lambda name: True, ran)
     assert speculation.start([("lookup", {"q": "a"})]) == ["lookup"]
     assert speculation.take("lookup", {"q": "a"}) is not None
     assert speculation.take("lookup", {"q": "b"}) is None  # the plan ran this one itself
@@ -344,10 +341,7 @@ async def test_a_call_asked_for_once_is_never_started_early_again() -> None:
 
 
 async def test_no_more_calls_start_early_than_the_limit() -> None:
-    async def run(name: str, args: dict[str, Any], identifier: str) -> Outcome:
-        return Outcome("out", None, "ok", 0.0, 1.0)
-
-    speculation = Speculation(lambda name: True, run, limit=2)
+    speculation = Speculation(lambda name: True, ran, limit=2)
     many = [("lookup", {"q": str(n)}) for n in range(5)]
     assert speculation.start(many) == ["lookup", "lookup"]
     assert speculation.start([("lookup", {"q": "late"})]) == []
