@@ -46,7 +46,7 @@ from nodes.conversation import earlier_turns, last_user_text
 from nodes.plan_examples import example_index
 from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
-from nodes.plan_services import PlanCalls, as_fetch, plan_calls
+from nodes.plan_services import PlanCalls, plan_calls
 from nodes.plan_templates import template_bank
 from nodes.read_ahead import ReadAhead
 from nodes.render_prompts import planner_system, planner_user, question_parts
@@ -79,7 +79,7 @@ async def plan_and_call_tools(
     speculation = Speculation(
         calls.read_only,
         partial(_run_quietly, domain, calls, context, config),
-        lambda tool, args: _runs_as(calls, tool, args) or (tool, args),
+        calls.runs_as,  # a service's call is the URL it fetches
         limit=context.max_tool_calls,
     )
     if context.speculate and not done:
@@ -89,7 +89,7 @@ async def plan_and_call_tools(
         result = await call_tool(
             task, args, domain=domain, context=context, config=config, run_key=run_key,
             timings=timings, started_early=speculation.take(task.tool, args),
-            runs_as=_runs_as(calls, task.tool, args),
+            runs_as=calls.runs_as(task.tool, args),
         )  # fmt: skip
         if context.speculate and result["ok"]:  # a named service's call on what it found
             speculation.start(result_calls(domain, services, question, result["data"]))
@@ -232,7 +232,7 @@ async def _run_quietly(
     """
     planned = {"planned_call": [tool, args]}  # what the plan must ask for to adopt it
     tagged = merge_configs(config, {"tags": ["speculative"], "metadata": planned})
-    tool, args = _runs_as(calls, tool, args) or (tool, args)
+    tool, args = calls.runs_as(tool, args)
     return await run_tool(domain, tool, args, context=context, config=tagged, identifier=identifier)
 
 
@@ -242,14 +242,6 @@ async def _read_answer_start(
     """Have the synthesizer's server read its prompt with the results in so far."""
     messages = answer_messages(state, domain, results, question=None)
     return await client.read_prompt(context, "synthesizer", messages)
-
-
-def _runs_as(
-    calls: PlanCalls, tool: str, args: dict[str, Any]
-) -> tuple[str, dict[str, Any]] | None:
-    """Return the `http_get` call a web service's call runs as (None for a tool's own)."""
-    service = calls.services.get(tool)
-    return as_fetch(service, args) if service is not None else None
 
 
 def _nearest(domain: Domain, services: str, question: str, context: Context) -> list[PlanExample]:

@@ -74,6 +74,11 @@ class PlanCalls:
     arg_names: dict[str, list[str]]
     services: dict[str, Service]
 
+    def runs_as(self, name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Return the tool call a planned call runs as: a service's `http_get`, else itself."""
+        service = self.services.get(name)
+        return as_fetch(service, args) if service is not None else (name, args)
+
     def read_only(self, name: str) -> bool:
         """Whether a call only reads: its tool says so (a service runs as the fetch tool)."""
         return self.domain.is_read_only(FETCH_TOOL if name in self.services else name)

@@ -109,17 +109,21 @@ def service_calls(domain: Domain, services: str, question: str) -> list[tuple[st
     `fx(base="USD", quote="JPY")`, "orders 1955 and 1990 on the shipping tracker" two
     `shipping` calls. The first word of a sentence is not taken for a name ("Use ...").
     """
+    named = _named(domain, services, question)
+    if not named:  # most questions: no values to look for
+        return []
     calls: list[tuple[str, Any]] = []
     names = {s.lower() for s in plan_calls(domain, services).services}
     values = [v for v in question_values(question) if v.lower() not in names]
     values = [v for v in values if " " in v or not _starts_a_sentence(v, question)]
-    for name, params, kinds in _named(domain, services, question):
+    for name, params, kinds in named:
         group: list[str] = []
         made: list[tuple[str, Any]] = []
         for value in values:
-            if kind(value) != kinds[len(group)]:
+            found = kind(value)
+            if found != kinds[len(group)]:
                 group = []  # a value of another kind: the parameters start again
-            if kind(value) == kinds[len(group)]:
+            if found == kinds[len(group)]:
                 group.append(value)
             if len(group) == len(params):
                 made.append((name, dict(zip(params, group, strict=True))))
