@@ -251,12 +251,14 @@ async def stream_plan(
     `nostream`); the step's callback handler still times the call.
 
     Raises:
-        ModelCallError: the server failed, cut the stream short or missed the deadline.
+        ModelCallError: the server failed, cut the stream short, streamed an empty plan
+            (nothing but blanks) or missed the deadline.
     """
     backend = await backend_of(context, tier)
     servers = _servers(tier)
     for server in servers:
         model = chat_model(context, tier, server=server).bind(**grammar_request(backend, grammar))
+        wrote = False
         try:
             async with (
                 await _slot(tier, server, backend),
@@ -265,11 +267,14 @@ async def stream_plan(
                 async for chunk in model.with_config(tags=[TAG_NOSTREAM]).astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
+                        wrote = wrote or not chunk.text.isspace()
                         yield chunk.text
         except ModelCallError as err:
             if err.unreachable and server is not servers[-1]:
                 continue  # nothing was written yet: the fallback's turn
             raise
+        if not wrote:
+            raise ModelCallError(f"{who(tier, server)} streamed an empty plan")
         return
 
 

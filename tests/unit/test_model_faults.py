@@ -132,6 +132,16 @@ async def test_an_answer_fault_is_a_clear_error_within_the_deadline(
     assert time.monotonic() - started < 6  # one 2 s deadline, not timeout x retries
 
 
+@pytest.mark.parametrize("plan", ["empty", "   \n\n  "])
+async def test_an_empty_plan_stream_is_a_clear_error(server: str, plan: str) -> None:
+    FAULTS.clear()
+    FAULTS.update({"planner": plan})
+    with pytest.raises(
+        ModelCallError, match="planner model 'planner' at .* streamed an empty plan"
+    ):
+        await ask(server, TOOLS_QUESTION, router_confidence=1.0)  # the planner decides
+
+
 @pytest.mark.parametrize("answer", ['{"choice": "both!"}', "not json at all", "html"])
 async def test_a_router_answer_that_is_no_route_falls_back_to_tools(
     server: str, answer: str
