@@ -28,7 +28,7 @@ from langgraph.runtime import Runtime
 
 from graphs.context import Context, Tier
 from graphs.domain import Domain
-from graphs.state import State
+from graphs.state import State, turn_of
 from nodes import early_answer
 from nodes.conversation import earlier_turns, last_user_text
 from nodes.render_prompts import direct_system
@@ -57,7 +57,7 @@ async def answer_directly(
     question = str(messages[-1].content)  # the query, read and checked by direct_messages
     message: AIMessage | None = None
     echoed = False  # the small model only repeated the question (nothing was shown)
-    early = early_answer.take(state.early_answer)
+    early = early_answer.take(state.early_answer, turn_of(state.messages))
     if early is not None:
         try:
             message = await _stream(early, question)

@@ -9,7 +9,9 @@ tokens for nothing); when the plan has no call, `answer_directly` streams what i
 written, then the rest as it comes.
 
 The answer is held in this process under a random key kept in the run's state, so only
-the run that started it can take it; one not taken within `KEEP_SECONDS` is cancelled.
+the run that started it can take it, and only in the turn it was begun for (the key
+names the turn; `route_query` drops an older one when a new question starts); one not
+taken within `KEEP_SECONDS` is cancelled.
 """
 
 from __future__ import annotations
@@ -80,17 +82,19 @@ def start(write: Writer) -> EarlyAnswer:
     return answer
 
 
-def begin(write: Writer) -> str:
-    """Start `write(answer)` in the background; return the key that takes the answer."""
+def begin(write: Writer, turn: int) -> str:
+    """Start `write(answer)` for a turn in the background; return the key that takes it."""
     _drop_stale()
-    key = uuid.uuid4().hex
+    key = f"{turn}-{uuid.uuid4().hex}"
     _held[key] = start(write)
     return key
 
 
-def take(key: str | None) -> EarlyAnswer | None:
-    """Return the answer begun under `key` (once), or None."""
-    return _held.pop(key, None) if key else None
+def take(key: str | None, turn: int | None = None) -> EarlyAnswer | None:
+    """Return the answer begun under `key` (once), or None; with `turn`, only that turn's."""
+    if not key or (turn is not None and not key.startswith(f"{turn}-")):
+        return None
+    return _held.pop(key, None)
 
 
 async def cancel(key: str | None) -> None:

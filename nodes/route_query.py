@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from graphs.context import Context
 from graphs.domain import Domain
 from graphs.state import Route, State
+from nodes import early_answer
 from nodes.conversation import last_user_text
 from nodes.render_prompts import router_system
 from nodes.route_classifier import classifier_for
@@ -29,6 +30,7 @@ from serving import client
 async def route_query(state: State, runtime: Runtime[Context], *, domain: Domain) -> dict[str, Any]:
     """Decide between a direct answer and tools; record which path decided."""
     context = runtime.context
+    await early_answer.cancel(state.early_answer)  # a new question: an older held answer goes
     query = last_user_text(state, context)
     route, confidence = classifier_for(domain).predict(query)
     decided_by = "classifier"
@@ -44,4 +46,4 @@ async def route_query(state: State, runtime: Runtime[Context], *, domain: Domain
             choice = None
         route, decided_by = (choice, "model") if choice else ("tools", "fallback")  # type: ignore[assignment]
     note(route=route, decided_by=decided_by, confidence=round(confidence, 3))
-    return {"route": route, "route_decided_by": decided_by}
+    return {"route": route, "route_decided_by": decided_by, "early_answer": None}

@@ -39,7 +39,7 @@ async def test_deltas_replay_what_was_written_then_follow_the_rest() -> None:
         answer.add(", world")
         return AIMessage("Hello, world")
 
-    key = early_answer.begin(write)
+    key = early_answer.begin(write, 1)
     await asyncio.sleep(0)
     answer = early_answer.take(key)
     assert answer is not None and early_answer.take(key) is None  # taken once
@@ -54,7 +54,7 @@ async def test_a_failed_answer_raises_from_its_deltas() -> None:
     async def write(answer: early_answer.EarlyAnswer) -> AIMessage:
         raise RuntimeError("server down")
 
-    answer = early_answer.take(early_answer.begin(write))
+    answer = early_answer.take(early_answer.begin(write, 1))
     assert answer is not None
     with pytest.raises(RuntimeError, match="server down"):
         async for _ in answer.deltas():
@@ -66,7 +66,7 @@ async def test_cancel_stops_the_answer_and_forgets_it() -> None:
         await asyncio.sleep(60)
         return AIMessage("never")
 
-    key = early_answer.begin(write)
+    key = early_answer.begin(write, 1)
     answer = early_answer._held[key]
     await early_answer.cancel(key)
     assert answer.task.cancelled() and early_answer.take(key) is None
@@ -78,10 +78,10 @@ async def test_an_answer_never_taken_is_dropped_later(monkeypatch: pytest.Monkey
         await asyncio.sleep(60)
         return AIMessage("never")
 
-    stale = early_answer.begin(write)
+    stale = early_answer.begin(write, 1)
     answer = early_answer._held[stale]
     monkeypatch.setattr(early_answer, "KEEP_SECONDS", -1.0)
-    fresh = early_answer.begin(write)
+    fresh = early_answer.begin(write, 1)
     await asyncio.sleep(0)
     assert early_answer.take(stale) is None and answer.task.cancelled()
     await early_answer.cancel(fresh)
@@ -179,3 +179,35 @@ async def test_an_early_answer_that_repeats_the_question_goes_to_the_larger_tier
     out = await run(question, UNSURE)
     assert sorted(models.calls) == ["planner", "router", "synthesizer"]  # no second router call
     assert out["state"]["messages"][-1].content == "Paris."
+
+
+async def test_a_held_answer_of_an_earlier_turn_never_answers_a_later_one(scripted) -> None:  # type: ignore[no-untyped-def]
+    from langchain_core.messages import HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from graphs.fast_agent import build_graph
+    from tools import SHOP
+
+    async def stale(answer: early_answer.EarlyAnswer) -> AIMessage:
+        answer.add("The answer to the first question.")
+        return AIMessage("The answer to the first question.")
+
+    models = scripted(router=["Hello! How can I help?"])
+    graph = build_graph(SHOP)
+    graph.checkpointer = InMemorySaver()
+    config: Any = {"configurable": {"thread_id": "stale-held-answer"}}
+    key = early_answer.begin(stale, 1)  # begun in turn 1, never taken (its run failed)
+    await graph.aupdate_state(
+        config,
+        {"messages": [HumanMessage("first question"), AIMessage("")], "early_answer": key},
+        as_node="answer_directly",
+    )
+    state = await graph.ainvoke(
+        {"messages": [{"role": "user", "content": "Hello there"}]},
+        config,
+        context=Context(router_confidence=0.0),
+    )
+    assert state["messages"][-1].content == "Hello! How can I help?"
+    assert models.calls == ["router"] and state["early_answer"] is None
+    assert early_answer.take(key) is None  # dropped when the new question started
+    assert early_answer.take(key, 1) is None
