@@ -16,6 +16,7 @@ while the last calls run, the answer's prompt is read ahead (`nodes.read_ahead`)
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -35,10 +36,12 @@ from langgraph.config import get_config
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
+from graphs.callers import caller_id
 from graphs.context import Context
 from graphs.domain import Domain, PlanExample
 from graphs.settings import settings
 from graphs.state import CallStatus, State, ToolResult, current, turn_of
+from graphs.stores import store_of
 from nodes import early_answer
 from nodes.answer_directly import direct_messages, write_answer
 from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
@@ -47,7 +50,7 @@ from nodes.plan_examples import example_index
 from nodes.plan_grammar import plan_grammar
 from nodes.plan_parser import PlanError, PlanParser, Task
 from nodes.plan_services import PlanCalls, plan_calls
-from nodes.plan_templates import template_bank
+from nodes.plan_templates import domain_vocabulary, learn, learned_templates, template_bank
 from nodes.read_ahead import ReadAhead
 from nodes.render_prompts import planner_system, planner_user, question_parts
 from nodes.speculation import Speculation, predicted_calls, result_calls
@@ -76,14 +79,21 @@ async def plan_and_call_tools(
 
     services = settings().http_services
     calls = plan_calls(domain, services)
+    store, owner = store_of(runtime), caller_id()
+    bank = template_bank(domain, services)  # the domain's reviewed plans: every caller's
+    uses_bank = context.plan_templates and not done
+    learned = await learned_templates(store, owner) if uses_bank else []  # this caller's
+    slots = asyncio.Semaphore(context.max_parallel_tools)  # planned and early calls alike
     speculation = Speculation(
         calls.read_only,
         partial(_run_quietly, domain, calls, context, config),
         calls.runs_as,  # a service's call is the URL it fetches
         limit=context.max_tool_calls,
+        slots=slots,
     )
     if context.speculate and not done:
-        speculation.start(predicted_calls(domain, services, question))
+        guesses = bank if uses_bank else None
+        speculation.start(predicted_calls(domain, services, question, guesses, learned))
 
     async def execute(task: Task, args: dict[str, Any]) -> ToolResult:
         result = await call_tool(
@@ -95,7 +105,7 @@ async def plan_and_call_tools(
             speculation.start(result_calls(domain, services, question, result["data"]))
         return result
 
-    unit = TaskFetchingUnit(execute, context.max_parallel_tools, done=done)
+    unit = TaskFetchingUnit(execute, slots, done=done)
     read_ahead = ReadAhead(partial(_read_answer_start, state, context, domain))
     parser = PlanParser(calls.arg_names, max_calls=max(0, context.max_tool_calls - len(done)))
     parser.last_index = max((r["index"] + 1 for r in done), default=0)  # the replan line's
@@ -121,8 +131,7 @@ async def plan_and_call_tools(
     ]
     plan.start()
     started = time.time()
-    bank = template_bank(domain, services)
-    reused = bank.plan_for(question) if context.plan_templates and not done else None
+    reused = bank.plan_for(question, learned) if uses_bank else None
     early: str | None = None  # the key of a direct answer written while the planner decides
     try:
         if reused is not None:  # a solved question of the same shape: no planner call
@@ -132,7 +141,9 @@ async def plan_and_call_tools(
             at_least = parts if parts > 1 else 0  # one part: no call at all is an answer too
             if state.route_decided_by == "planner" and context.answer_while_planning and not done:
                 direct = direct_messages(state, context, domain)
-                early = early_answer.begin(partial(_answer_early, context, direct))
+                early = early_answer.begin(
+                    partial(_answer_early, context, direct), turn_of(state.messages)
+                )
             grammar = plan_grammar(
                 domain, services, parser.max_calls, at_least, first=parser.last_index + 1
             )
@@ -163,9 +174,13 @@ async def plan_and_call_tools(
         early = None
     wants_more = parser.replan or any(r["status"] == "unresolved" for r in new)
     replan = bool(new) and wants_more and round_ < context.max_plan_rounds
-    learns = context.plan_templates or context.speculate  # reused, or guessed to start early
+    learns = context.plan_templates and context.speculate  # either off: nothing is taught
     if learns and reused is None and round_ == 1 and _worked(parser, new):
-        bank.learn(question, parser.text)  # the next question of this shape skips the planner
+        await learn(  # this caller's next question of this shape skips the planner
+            store, owner, question, parser.text,
+            conversation=[_said(m) for m in state.messages],
+            vocabulary=domain_vocabulary(domain, services),
+        )  # fmt: skip
     first_start = min((t["start"] for t in timings), default=None)
     note(
         round=round_,
@@ -264,6 +279,11 @@ def _run_key(state: State) -> str:
     human = next(m for m in reversed(state.messages) if isinstance(m, HumanMessage))
     seed = f"{human.id}-{turn_of(state.messages)}"
     return hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def _said(message: BaseMessage) -> str:
+    """Return all a message says: its content, and the arguments of its tool calls."""
+    return f"{message.content} {json.dumps(getattr(message, 'tool_calls', []), default=str)}"
 
 
 def _tool_of(line: str) -> str:

@@ -91,8 +91,11 @@ def planner_question(question: str) -> str:
 
 
 def question_parts(question: str) -> list[str]:
-    """Split a question into the things it asks: sentences, and clauses joined by "and"."""
-    parts = (p.strip(" ?.,") for p in _PARTS.split(question))
+    """Split a question into the things it asks: sentences, and clauses joined by "and".
+
+    Blanks are made single spaces first, so the split reads the text once.
+    """
+    parts = (p.strip(" ?.,") for p in _PARTS.split(" ".join(question.split())))
     return [p for p in parts if p]
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +31,7 @@ from nodes.call_tool import Outcome
 from nodes.plan_examples import example_index
 from nodes.plan_parser import PlanParser, Task
 from nodes.plan_services import plan_calls
-from nodes.plan_templates import question_values, template_bank
+from nodes.plan_templates import Template, TemplateBank, question_values
 from nodes.render_prompts import usable_examples
 
 RunTool = Callable[[str, dict[str, Any], str], Coroutine[Any, Any, Outcome]]
@@ -48,11 +48,22 @@ _KINDS = (
 )
 
 
-def predicted_calls(domain: Domain, services: str, question: str) -> list[tuple[str, Any]]:
-    """Return the calls worth starting before the planner writes them, most likely first."""
+def predicted_calls(
+    domain: Domain,
+    services: str,
+    question: str,
+    bank: TemplateBank | None = None,
+    learned: Sequence[Template] = (),
+) -> list[tuple[str, Any]]:
+    """Return the calls worth starting before the planner writes them, most likely first.
+
+    `bank` (with the caller's `learned` templates) guesses from a cached plan of a
+    question of much the same shape; None when the run does not use templates.
+    """
     calls: list[tuple[str, Any]] = []
     parser = PlanParser(plan_calls(domain, services).arg_names, max_calls=8)
-    if guessed := template_bank(domain, services).guess_for(question):  # a cached plan's calls
+    guessed = bank.guess_for(question, learned) if bank is not None else None
+    if guessed:  # a cached plan's calls
         tasks = [t for t in parser.feed(guessed + "\n") if isinstance(t, Task)]
         calls += [(t.tool, t.args) for t in tasks if not t.deps and "$" not in json.dumps(t.args)]
     for example, score in example_index(domain, services).nearest(question, NEAREST):
@@ -115,7 +126,8 @@ def service_calls(domain: Domain, services: str, question: str) -> list[tuple[st
     calls: list[tuple[str, Any]] = []
     names = {s.lower() for s in plan_calls(domain, services).services}
     values = [v for v in question_values(question) if v.lower() not in names]
-    values = [v for v in values if " " in v or not _starts_a_sentence(v, question)]
+    starts = _sentence_starts(question)
+    values = [v for v in values if " " in v or v not in starts]
     for name, params, kinds in named:
         group: list[str] = []
         made: list[tuple[str, Any]] = []
@@ -173,8 +185,10 @@ def _shares_a_word(field: str, param: str) -> bool:
     return bool(set(field.lower().split("_")) & set(param.lower().split("_")))
 
 
-def _starts_a_sentence(value: str, question: str) -> bool:
-    return re.search(rf"(?:^|[.?!:]\s+){re.escape(value)}\b", question.strip()) is not None
+def _sentence_starts(question: str) -> set[str]:
+    """Return the words that begin a sentence of the question (one pass over it)."""
+    text = " ".join(question.split())
+    return {m[1] for m in re.finditer(r"(?:^|[.?!:] )([\w-]+)", text)}
 
 
 def key(tool: str, args: dict[str, Any]) -> str:
@@ -199,21 +213,26 @@ class Speculation:
         run: RunTool,
         same: Canonical = as_written,
         limit: int = 8,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         """Start nothing yet; `run(tool, args, identifier)` runs one call quietly.
 
         `read_only(name)` says whether a call may start early (only reads); `same(tool,
         args)` is what a call is compared by (a web service's call: the URL it fetches,
         so `order_id=1866` and `order_id="1866"` are one call); `limit` caps the calls
-        started early, whatever a question names.
+        started early, whatever a question names; `slots` are the run's parallel-call
+        slots (`Context.max_parallel_tools`), which a call started early holds while it
+        runs, as a planned one does.
         """
         self.read_only = read_only
         self.run = run
         self.same = same
         self.limit = limit
+        self.slots = slots or asyncio.Semaphore(limit)
         self.started = 0
         self.seen: set[str] = set()  # every call started early or asked for: never again
         self.pending: dict[str, asyncio.Task[Outcome]] = {}
+        self.running: set[str] = set()  # those holding a slot
         self.hits: list[str] = []
 
     def start(self, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -225,16 +244,30 @@ class Speculation:
                 continue
             self.seen.add(identity)
             self.started += 1
-            coroutine = self.run(tool, args, f"speculative_{self.started}")
+            coroutine = self._in_a_slot(identity, tool, args, f"speculative_{self.started}")
             self.pending[identity] = asyncio.create_task(coroutine, name=f"speculative {tool}")
             started.append(tool)
         return started
 
+    async def _in_a_slot(
+        self, identity: str, tool: str, args: dict[str, Any], identifier: str
+    ) -> Outcome:
+        async with self.slots:
+            self.running.add(identity)
+            return await self.run(tool, args, identifier)
+
     def take(self, tool: str, args: dict[str, Any]) -> asyncio.Task[Outcome] | None:
-        """Return the speculative call that is exactly this call, if one was started."""
+        """Return the speculative call that is exactly this call, if one is under way.
+
+        One still waiting for a slot (none is free) is cancelled: it has gained nothing,
+        and the plan's call runs in its place.
+        """
         identity = key(*self.same(tool, args))
         self.seen.add(identity)
         task = self.pending.pop(identity, None)
+        if task is not None and identity not in self.running and self.slots.locked():
+            task.cancel()
+            return None
         if task is not None:
             self.hits.append(tool)
         return task

@@ -33,16 +33,24 @@ class TaskFetchingUnit:
     Args:
         execute: runs one call with its resolved arguments; never raises (a failure is
             a result with `ok` False).
-        max_parallel: most calls running at once.
+        max_parallel: most calls running at once, or the slots it shares with other
+            calls of the run (speculative ones).
         done: results of earlier rounds, which `$N` may name.
     """
 
     def __init__(
-        self, execute: Execute, max_parallel: int, done: list[ToolResult] | None = None
+        self,
+        execute: Execute,
+        max_parallel: int | asyncio.Semaphore,
+        done: list[ToolResult] | None = None,
     ) -> None:
         """Start with no calls."""
         self.execute = execute
-        self.slots = asyncio.Semaphore(max_parallel)
+        self.slots = (
+            max_parallel
+            if isinstance(max_parallel, asyncio.Semaphore)
+            else asyncio.Semaphore(max_parallel)
+        )
         self.results: dict[int, asyncio.Future[ToolResult]] = {}
         self.running: list[asyncio.Task[None]] = []
         self.first_of: dict[str, int] = {}  # a call's identity -> the number it first had

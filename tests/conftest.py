@@ -27,6 +27,17 @@ def context_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def fresh_store() -> Iterator[None]:
+    """Give each test its own store of learned plans (`graphs.stores`)."""
+    from langgraph.store.memory import InMemoryStore
+
+    from graphs.stores import use_store
+
+    with use_store(InMemoryStore()):
+        yield
+
+
 @pytest.fixture
 def scripted() -> Iterator[Callable[..., ScriptedModels]]:
     """Answer every tier from a script: call the fixture's value with per-tier answer lists.

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from langchain_core.tools import tool
+from langgraph.store.memory import InMemoryStore
 
 from evals.services import ExternalServices
 from graphs.context import Context
@@ -13,7 +14,7 @@ from graphs.fast_agent import build_graph
 from graphs.settings import Settings, use_settings
 from nodes.call_tool import Outcome
 from nodes.plan_examples import ExampleIndex
-from nodes.plan_templates import TemplateBank, make_template
+from nodes.plan_templates import TemplateBank, learn, learned_templates, make_template
 from nodes.speculation import (
     Speculation,
     predicted_calls,
@@ -29,6 +30,9 @@ SPEND = PlanExample(
     "c.id = o.customer_id WHERE c.name = 'Acme Corp' AND strftime('%Y', order_date) = '2024'\")"
     "\n2. join()",
 )
+
+
+NOTHING_SAID: dict[str, Any] = {"conversation": [], "vocabulary": ""}
 
 
 def test_the_nearest_solved_questions_come_first() -> None:
@@ -69,13 +73,15 @@ def test_a_value_inside_another_number_is_not_a_slot() -> None:
     )
 
 
-def test_plans_that_worked_are_learned_and_replans_are_not() -> None:
-    bank = TemplateBank(())
-    assert bank.learn(SPEND.question, SPEND.plan)
-    assert bank.plan_for("How much has Initech spent with us in 2023?") is not None
-    assert not bank.learn(
-        "Which country is Acme Corp in?", '1. query_database(sql="x")\n2. replan()'
-    )
+async def test_plans_that_worked_are_learned_and_replans_are_not() -> None:
+    store, bank = InMemoryStore(), TemplateBank(())
+    assert await learn(store, "key-a", SPEND.question, SPEND.plan, **NOTHING_SAID)
+    learned = await learned_templates(store, "key-a")
+    assert bank.plan_for("How much has Initech spent with us in 2023?", learned) is not None
+    assert not await learn(
+        store, "key-a", "Which country is Acme Corp in?",
+        '1. query_database(sql="x")\n2. replan()', **NOTHING_SAID,
+    )  # fmt: skip
 
 
 def test_a_question_of_much_the_same_shape_gets_a_guess_not_a_plan() -> None:
@@ -88,12 +94,9 @@ def test_a_question_of_much_the_same_shape_gets_a_guess_not_a_plan() -> None:
     assert bank.guess_for("How much has Globex Industries spent with us?") is None  # one value
 
 
-def test_a_guessed_plan_predicts_its_calls(monkeypatch: pytest.MonkeyPatch) -> None:
-    import nodes.speculation
-
+def test_a_guessed_plan_predicts_its_calls() -> None:
     bank = TemplateBank((SPEND,))
-    monkeypatch.setattr(nodes.speculation, "template_bank", lambda domain, services: bank)
-    calls = predicted_calls(SHOP, "", "How much has Initech spent with us so far in 2023?")
+    calls = predicted_calls(SHOP, "", "How much has Initech spent with us so far in 2023?", bank)
     [sql] = [args["sql"] for tool, args in calls if tool == "query_database"][:1]
     assert "'Initech'" in sql and "'2023'" in sql
 
@@ -346,3 +349,41 @@ async def test_no_more_calls_start_early_than_the_limit() -> None:
     assert speculation.start(many) == ["lookup", "lookup"]
     assert speculation.start([("lookup", {"q": "late"})]) == []
     assert await speculation.drop() == 2
+
+
+async def test_calls_started_early_share_the_runs_parallel_slots(scripted) -> None:  # type: ignore[no-untyped-def]
+    running, most = 0, 0
+
+    @read_only
+    @tool
+    async def probe(q: str) -> str:
+        """Probe something slowly."""
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.02)
+        running -= 1
+        return q
+
+    domain = Domain(
+        "D", "d", "", tools=(probe,),
+        route_examples=(("tools", "probe this please"), ("direct", "hello")),
+        speculate=lambda question: [("probe", {"q": str(n)}) for n in range(16)],
+    )  # fmt: skip
+    scripted(planner=['1. probe(q="0")\n2. probe(q="x")\n3. join()'], synthesizer=["Done."])
+    state = await build_graph(domain).ainvoke(
+        {"messages": [{"role": "user", "content": "probe this please"}]},
+        context=Context(router_confidence=0.0, max_parallel_tools=1, max_tool_calls=16),
+    )
+    assert most == 1  # 16 guessed calls and the plan's own, one at a time
+    assert [r["ok"] for r in state["tool_results"]] == [True, True]
+
+
+async def test_a_call_still_waiting_for_a_slot_is_not_adopted() -> None:
+    slots = asyncio.Semaphore(1)
+    speculation = Speculation(lambda name: True, ran, slots=slots)
+    async with slots:  # every slot is taken (by the plan's own call, say)
+        speculation.start([("lookup", {"q": "a"})])
+        await asyncio.sleep(0)
+        assert speculation.take("lookup", {"q": "a"}) is None  # it runs as the plan's call
+    assert await speculation.drop() == 0

@@ -4,7 +4,7 @@ import json
 
 from evals.dataset import Question, load_dataset
 from evals.reuse import SHAPES, WORKLOAD, workload
-from nodes.plan_templates import fill, make_template
+from nodes.plan_templates import make_template, read_shape
 
 
 def test_the_file_is_what_the_generator_writes() -> None:
@@ -33,6 +33,6 @@ def test_a_plan_for_the_first_variant_fills_in_for_the_second() -> None:
     template = make_template(first["question"], plan)
     assert template is not None
     assert (
-        fill(template, second["question"])
+        template.fill(read_shape(second["question"]))
         == f'1. query_database(sql="{second["sql"][0]}")\n2. join()'
     )
