@@ -328,7 +328,7 @@ def chain_of(calls: Sequence[TimedCall], ttft_ms: float = 0.0, per_token_ms: flo
 def _renumber(value: Any, index: dict[int, int]) -> Any:
     if not isinstance(value, str):
         return value
-    return REFERENCE.sub(lambda m: f"${index[int(m[1])]}" + (f".{m[2]}" if m[2] else ""), value)
+    return REFERENCE.sub(lambda m: f"${index[int(m[1])]}{m[2]}", value)
 
 
 def _plain(args: dict[str, Any]) -> dict[str, Any]:

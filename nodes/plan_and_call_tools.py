@@ -96,6 +96,7 @@ async def plan_and_call_tools(
         speculation.start(predicted_calls(domain, services, question, guesses, learned))
 
     async def execute(task: Task, args: dict[str, Any]) -> ToolResult:
+        args = calls.conform(task.tool, args)  # a column of rows: a list, or its text
         result = await call_tool(
             task, args, domain=domain, context=context, config=config, run_key=run_key,
             timings=timings, started_early=speculation.take(task.tool, args),
@@ -107,7 +108,7 @@ async def plan_and_call_tools(
 
     unit = TaskFetchingUnit(execute, slots, done=done)
     read_ahead = ReadAhead(partial(_read_answer_start, state, context, domain))
-    parser = PlanParser(calls.arg_names, max_calls=max(0, context.max_tool_calls - len(done)))
+    parser = PlanParser(calls.signatures, max_calls=max(0, context.max_tool_calls - len(done)))
     parser.last_index = max((r["index"] + 1 for r in done), default=0)  # the replan line's
     held: list[Task] = []  # with stream dispatch off: started once the plan is complete
 

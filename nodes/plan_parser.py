@@ -9,9 +9,12 @@ The planner writes a numbered plan, one call a line (LLMCompiler's format, compa
 
 Every plan ends with `N. join()` (answer from these results) or `N. replan()` (run
 these, then plan again with their results, for a value no reference can carry).
-Arguments are keyword (or positional, in the tool's order) literals: JSON-style
-strings, numbers, true/false/null. Inside a string, `$N` stands for call N's result and
-`$N.field` for one field of it; N must be an earlier call, so a plan has no cycles.
+Arguments are keyword (or positional, in the tool's order) JSON literals: strings,
+numbers (`1.6e-19` too), true/false/null, lists `[1, 2.5]` and objects `{"x": 1}`, each
+checked against the tool's schema (`nodes.plan_schema`). Inside a string, `$N` stands
+for call N's result, `$N.field` for one field of it (a column of rows: all its values),
+`$N[0]` for an element of a list, and they chain (`$1[0].id`); N must be an earlier
+call, so a plan has no cycles.
 `PlanParser.feed` returns every call whose line is complete, so the task fetching unit
 can start it while the rest of the plan is still being written.
 """
@@ -20,11 +23,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-REFERENCE = re.compile(r"\$(\d+)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
+from nodes.plan_schema import Signature, untyped
+
+# `$N` and its path: `.field` and `[index]` steps, in any order (`$1[0].id`).
+REFERENCE = re.compile(r"\$(\d+)((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)")
 _LINE = re.compile(r"^\s*(\d+)\s*[.):]\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*;?\s*$", re.DOTALL)
 _LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False}
 REPLAN = "replan"
@@ -42,14 +48,21 @@ class Task:
     args: dict[str, Any]
     deps: frozenset[int] = field(default_factory=frozenset)
 
-    def references(self) -> list[tuple[int, str | None]]:
-        """Return every `$N` / `$N.field` in the arguments, in order."""
-        return [
-            (int(m[1]), m[2])
-            for value in self.args.values()
-            if isinstance(value, str)
-            for m in REFERENCE.finditer(value)
-        ]
+    def references(self) -> list[tuple[int, str]]:
+        """Return every `$N` in the arguments (in lists and objects too) with its path."""
+        return [(int(m[1]), m[2]) for text in _strings(self.args) for m in REFERENCE.finditer(text)]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Yield every string inside a value: itself, or in its lists and objects."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 @dataclass(frozen=True)
@@ -65,13 +78,17 @@ class PlanParser:
     """Turn streamed plan text into Tasks, validating each line against the tools.
 
     Args:
-        tools: each tool's name and its argument names, in order.
+        tools: each call's signature (its arguments' schemas), or only its argument
+            names in order (then any literal fits).
         max_calls: calls beyond this many are errors (they are never run).
     """
 
-    def __init__(self, tools: dict[str, list[str]], max_calls: int) -> None:
+    def __init__(self, tools: Mapping[str, Signature | list[str]], max_calls: int) -> None:
         """Start an empty plan."""
-        self.tools = tools
+        self.tools = {
+            name: sig if isinstance(sig, Signature) else untyped(name, sig)
+            for name, sig in tools.items()
+        }
         self.max_calls = max_calls
         self.buffer = ""
         self.tasks: list[Task] = []
@@ -135,10 +152,13 @@ class PlanParser:
         self.calls += 1
         if tool not in self.tools:
             return PlanError(line, f"no tool named {tool!r}; tools: {', '.join(self.tools)}", index)
+        signature = self.tools[tool]
         try:
-            args = parse_args(arg_text, self.tools[tool])
+            args = parse_args(arg_text, signature.names)
         except ValueError as err:
-            return PlanError(line, str(err), index)
+            return PlanError(line, f"{tool}: {err}", index)
+        if problem := signature.check(args):
+            return PlanError(line, problem, index)
         task = Task(index, tool, args)
         deps = set()
         for ref, _ in task.references():
@@ -161,6 +181,13 @@ def parse_args(text: str, names: list[str]) -> dict[str, Any]:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
         raise ValueError(f"arguments are not literals: {err}") from None
     assert isinstance(call, ast.Call)
+    try:
+        return _arguments(call, names)
+    except RecursionError:
+        raise ValueError("arguments are nested too deeply") from None
+
+
+def _arguments(call: ast.Call, names: list[str]) -> dict[str, Any]:
     if len(call.args) > len(names):
         raise ValueError(f"{len(call.args)} positional arguments, the tool takes {len(names)}")
     args = {name: _literal(node) for name, node in zip(names, call.args, strict=False)}
@@ -174,6 +201,14 @@ def parse_args(text: str, names: list[str]) -> dict[str, Any]:
 
 
 def _literal(node: ast.expr) -> Any:
+    """Return a JSON literal's value: a scalar, or a list or object of literals."""
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_literal(item) for item in node.elts]
+    if isinstance(node, ast.Dict):
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+        if not all(isinstance(k, str) for k in keys):
+            raise ValueError("an object's keys must be strings")
+        return {k: _literal(v) for k, v in zip(keys, node.values, strict=True)}
     if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool):
         return node.value
     if isinstance(node, ast.Constant) and node.value is None:

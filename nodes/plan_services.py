@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphs.domain import Domain
+from nodes.plan_schema import Signature, conform, signature_of, strings
 
 _LINE = re.compile(r"^- (\w+): GET (.+?)(?:\s+->\s*(.*))?$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"<([^<>]+)>")
@@ -71,8 +72,20 @@ class PlanCalls:
     """What a plan may call: the domain's tools and the configured services, by name."""
 
     domain: Domain
-    arg_names: dict[str, list[str]]
+    signatures: dict[str, Signature]
     services: dict[str, Service]
+
+    @property
+    def arg_names(self) -> dict[str, list[str]]:
+        """Return each call's argument names, in order."""
+        return {name: sig.names for name, sig in self.signatures.items()}
+
+    def conform(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Return resolved arguments in the shapes the call's schema takes (`conform`)."""
+        signature = self.signatures.get(name)
+        if signature is None:
+            return args
+        return {arg: conform(value, signature.schema(arg)) for arg, value in args.items()}
 
     def runs_as(self, name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Return the tool call a planned call runs as: a service's `http_get`, else itself."""
@@ -90,5 +103,6 @@ def plan_calls(domain: Domain, services: str) -> PlanCalls:
     reserved = frozenset(domain.tool_names)
     fetches = FETCH_TOOL in reserved  # services run as http_get: only with that tool
     found = {s.name: s for s in parse_services(services, reserved)} if fetches else {}
-    names = {**domain.arg_names(), **{n: list(s.params) for n, s in found.items()}}
-    return PlanCalls(domain, names, found)
+    signatures = {tool.name: signature_of(tool) for tool in domain.tools}
+    signatures |= {n: strings(n, s.params) for n, s in found.items()}
+    return PlanCalls(domain, signatures, found)

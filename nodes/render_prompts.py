@@ -8,6 +8,7 @@ result is escaped), each cut to a size, and all of them to a total.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from functools import lru_cache
 from graphs.domain import Domain, PlanExample
 from graphs.state import ToolResult
 from nodes import prompts
+from nodes.plan_schema import signature_of
 from nodes.plan_services import parse_services, plan_calls
 
 MAX_RESULT_CHARS = 2000  # one result, as the models see it
@@ -41,10 +43,24 @@ def shared_context(domain: Domain, services: str) -> str:
     return prompts.SHARED_CONTEXT.format(
         name=domain.name,
         description=domain.description.strip(),
-        tools=domain.tools_text(),
+        tools=tools_text(domain),
         services=block,
         knowledge=domain.knowledge.strip(),
     )
+
+
+def tools_text(domain: Domain) -> str:
+    """Return the tools as prompt lines: each call with its arguments' types, what it does.
+
+    `- mean(values: list[number], weights: list[number] | null = null): Return ...`, then
+    an indented line for each argument its schema describes.
+    """
+    lines = []
+    for tool in domain.tools:
+        signature = signature_of(tool)
+        lines.append(f"- {signature.text()}: {inspect.cleandoc(tool.description)}")
+        lines += [f"    {text}" for text in signature.described()]
+    return "\n".join(lines)
 
 
 @lru_cache(maxsize=16)
@@ -130,7 +146,7 @@ def direct_system(domain: Domain) -> str:
 @lru_cache(maxsize=16)
 def router_system(domain: Domain) -> str:
     """Return the system prompt of the small model when it routes."""
-    return prompts.ROUTER_SYSTEM.format(name=domain.name, tools=domain.tools_text())
+    return prompts.ROUTER_SYSTEM.format(name=domain.name, tools=tools_text(domain))
 
 
 def format_results(results: Sequence[ToolResult]) -> str:

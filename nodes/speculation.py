@@ -61,7 +61,7 @@ def predicted_calls(
     question of much the same shape; None when the run does not use templates.
     """
     calls: list[tuple[str, Any]] = []
-    parser = PlanParser(plan_calls(domain, services).arg_names, max_calls=8)
+    parser = PlanParser(plan_calls(domain, services).signatures, max_calls=8)
     guessed = bank.guess_for(question, learned) if bank is not None else None
     if guessed:  # a cached plan's calls
         tasks = [t for t in parser.feed(guessed + "\n") if isinstance(t, Task)]
@@ -96,7 +96,7 @@ def service_kinds(domain: Domain, services: str) -> dict[str, tuple[str, ...]]:
     calls = plan_calls(domain, services)
     seen: dict[str, list[set[str]]] = {}
     for example in usable_examples(domain, services):
-        parser = PlanParser(calls.arg_names, max_calls=16)
+        parser = PlanParser(calls.signatures, max_calls=16)
         for task in (t for t in parser.feed(example.plan + "\n") if isinstance(t, Task)):
             service = calls.services.get(task.tool)
             if service is None or task.deps:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -148,48 +149,82 @@ def not_run(
 
 
 def resolve(args: dict[str, Any], inputs: dict[int, ToolResult]) -> dict[str, Any]:
-    """Replace `$N` and `$N.field` in string arguments with values from call N's result.
+    """Replace every reference in the arguments (in lists and objects too) with its value.
 
-    A string that is one reference becomes the value itself (a number stays a number);
-    references inside longer strings are replaced by their text.
+    A string that is one reference becomes the value itself (a number stays a number, a
+    column of rows a list); references inside longer strings are replaced by their text.
 
     Raises:
-        UnresolvedReferenceError: a field the result does not have.
+        UnresolvedReferenceError: a field or element the result does not have.
     """
 
     def value(match: Any) -> Any:
         return lookup(inputs[int(match[1])], match[2])
 
-    resolved = {}
-    for name, arg in args.items():
+    def filled(arg: Any) -> Any:
+        if isinstance(arg, dict):
+            return {key: filled(item) for key, item in arg.items()}
+        if isinstance(arg, list):
+            return [filled(item) for item in arg]
         if not isinstance(arg, str) or "$" not in arg:
-            resolved[name] = arg
-        elif whole := REFERENCE.fullmatch(arg.strip()):
-            resolved[name] = value(whole)
-        else:
-            resolved[name] = REFERENCE.sub(lambda m: _text(value(m)), arg)
-    return resolved
+            return arg
+        if whole := REFERENCE.fullmatch(arg.strip()):
+            return value(whole)
+        return REFERENCE.sub(lambda m: _text(value(m)), arg)
+
+    return {name: filled(arg) for name, arg in args.items()}
 
 
-def lookup(result: ToolResult, field: str | None) -> Any:
-    """Return a call's value (`$N`) or one field of it (`$N.field`).
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def lookup(result: ToolResult, path: str | None) -> Any:
+    """Return a call's value (`$N`) or what a path reaches in it (`$N.field`, `$N[0].id`).
 
     `data` is what the tool handed back besides its text: rows (a list of dicts) from a
-    database, a JSON object from a web service, a number from the calculator. A field of
-    rows is that column (one value, or all of them joined); a field of an object is found
-    at any depth. Without a field: the single value of a one-cell result, else the text.
+    database, a JSON object from a web service, a number from the calculator. A first
+    field of rows is that column (one value, or the list of them); a first field of an
+    object is found at any depth; later fields are keys of what came before (a column of
+    a list of objects), `[i]` its i-th element. Without a path: the single value of a
+    one-cell result, else the text.
     """
     data = result.get("data")
-    if field is None:
+    if not path:
         single = _single_value(data)
         return single if single is not None else result["output"]
-    found = _find(data, field.lower())
-    if found is None:
-        keys = ", ".join(sorted(_keys(data))) or "none (plain text)"
-        raise UnresolvedReferenceError(
-            f"${result['index']} ({result['tool']}) has no field {field!r}; its fields: {keys}"
-        )
-    return found[0] if len(found) == 1 else ", ".join(_text(v) for v in found)
+    if path[0] not in ".[":
+        path = "." + path  # a bare field name
+    current: Any = data
+    for number, (field, index) in enumerate(_STEP.findall(path)):
+        if index:
+            items = current if isinstance(current, list) else None
+            if items is None or int(index) >= len(items):
+                size = f"{len(items)} items" if items is not None else "not a list"
+                raise UnresolvedReferenceError(
+                    f"${result['index']} ({result['tool']}) has no item [{index}] at "
+                    f"{path!r}: {size}"
+                )
+            current = items[int(index)]
+            continue
+        found = _find(current, field.lower()) if number == 0 else _key(current, field.lower())
+        if found is None:
+            keys = ", ".join(sorted(_keys(current))) or "none (plain text)"
+            raise UnresolvedReferenceError(
+                f"${result['index']} ({result['tool']}) has no field {field!r}; its fields: {keys}"
+            )
+        current = found[0] if len(found) == 1 else found
+    return current
+
+
+def _key(data: Any, field: str) -> list[Any] | None:
+    """Return the value under a key of an object, or that key of each object of a list."""
+    if isinstance(data, dict):
+        found = [v for k, v in data.items() if k.lower() == field]
+        return found or None
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        column = [v for item in data for k, v in item.items() if k.lower() == field]
+        return column or None
+    return None
 
 
 def _single_value(data: Any) -> Any:
@@ -228,6 +263,8 @@ def _keys(data: Any) -> set[str]:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value if isinstance(value, str) else json.dumps(value)

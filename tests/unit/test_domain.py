@@ -93,7 +93,8 @@ def test_tools_declare_whether_they_only_read() -> None:
 def test_a_multi_argument_tool_gets_a_grammar_with_each_argument() -> None:
     grammar = plan_grammar(TRAVEL, "", 4)
     assert re.search(
-        r'call-hotel-rate ::= "hotel_rate\(" "city=" string ", nights=" integer', grammar
+        r'call-hotel-rate ::= "hotel_rate\(" "city=" string ", nights=" \(integer \| ref\)',
+        grammar,
     )
 
 
@@ -141,7 +142,7 @@ def test_web_services_are_calls_of_their_own_that_run_as_a_fetch() -> None:
     )
     calls = plan_calls(SHOP, "- weather: GET http://svc.test/weather?city=<city> -> temp_c")
     assert calls.arg_names["weather"] == ["city"] and calls.read_only("weather")
-    assert 'service-weather ::= "weather(" "city=" string ")"' in plan_grammar(
+    assert 'call-weather ::= "weather(" "city=" string ")"' in plan_grammar(
         SHOP, "- weather: GET http://svc.test/weather?city=<city> -> t", 8
     )
     assert "weather(" not in plan_grammar(SHOP, "", 8)

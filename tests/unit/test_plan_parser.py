@@ -38,7 +38,7 @@ def test_references_become_dependencies() -> None:
     parser = PlanParser(TOOLS, max_calls=8)
     tasks = [t for t in feed_all(parser, plan) if isinstance(t, Task)]
     assert [t.deps for t in tasks] == [frozenset(), frozenset({1})]
-    assert tasks[1].references() == [(1, "name"), (1, None)]
+    assert tasks[1].references() == [(1, ".name"), (1, "")]
     assert parser.ended and not parser.replan
 
 

@@ -102,9 +102,15 @@ async def test_at_most_max_parallel_calls_run_at_once() -> None:
 def test_lookup_reads_columns_json_fields_and_single_values() -> None:
     rows = [{"name": "Acme Corp", "spend": 10.5}]
     assert lookup(result(1, rows), "SPEND") == 10.5
-    assert (
-        lookup(result(1, rows + [{"name": "Initech", "spend": 1}]), "name") == "Acme Corp, Initech"
-    )
+    both = result(1, rows + [{"name": "Initech", "spend": 1}])
+    assert lookup(both, "name") == ["Acme Corp", "Initech"]  # a column: a list of its values
+    assert lookup(both, "[1].name") == "Initech" and lookup(both, ".name[0]") == "Acme Corp"
+    assert resolve({"q": "spent by $1.name"}, {1: both}) == {"q": "spent by Acme Corp, Initech"}
+    nested = result(1, {"items": [{"id": 7, "tags": ["a", "b"]}, {"id": 9, "tags": []}]})
+    assert lookup(nested, ".items[1].id") == 9 and lookup(nested, ".items.id") == [7, 9]
+    assert lookup(nested, ".items[0].tags[1]") == "b"
+    with pytest.raises(UnresolvedReferenceError, match=r"no item \[5\]"):
+        lookup(nested, ".items[5]")
     assert lookup(result(1, {"a": {"rate": 0.79}}), "rate") == 0.79
     assert lookup(result(1, [{"n": 200}]), None) == 200
     assert lookup(result(1, None, "plain text"), None) == "plain text"
