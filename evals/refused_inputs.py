@@ -1,11 +1,11 @@
 """What refused inputs cost `langgraph dev` in memory: its RSS before, at peak and after.
 
 Starts `langgraph dev` with two API keys (the models pointed at a closed port: nothing
-here reaches a model), then sends `--runs` runs of `--mb` megabytes each on one of key
-A's threads, one a thread (half an earlier AI answer, half an earlier question, then a short
-question) and samples the server's resident memory every few milliseconds meanwhile.
-Every run must be refused (413 from `graphs/auth.py`, or from the server's own body
-cap when `--body-limit` sets `HTTP_MAX_REQUEST_BODY_BYTES`) and nothing may be stored.
+here reaches a model), then sends `--runs` runs of `--mb` megabytes each, one on each of
+`--runs` threads of key A (half an earlier question, half an earlier AI answer, then a
+short question), sampling the server's resident memory every 5 ms meanwhile. Every run
+must be refused (413 from `graphs/auth.py`, or from the server's own body cap when
+`--body-limit` sets `HTTP_MAX_REQUEST_BODY_BYTES`) and nothing may be stored.
 
     python -m evals.refused_inputs                  # 10 runs of 10 MB, the default caps
     python -m evals.refused_inputs --body-limit 2000000
