@@ -321,6 +321,22 @@ async def test_threads_and_runs_are_the_callers_own(callers: tuple[Caller, Calle
             "after_seconds": LATER,
         },
     )
+    for mode in ("stream", "wait"):
+        await b.expect(
+            404,
+            "POST",
+            f"/threads/{{id}}/runs/{mode}",
+            "a run on A's thread",
+            path=f"{at}/runs/{mode}",
+            json={"assistant_id": "fast_agent", "input": {"messages": [human("hi")]}},
+        )
+    await b.expect(
+        409,
+        "POST",
+        "/threads",
+        "A's id, if_exists=do_nothing",
+        json={"thread_id": tid, "if_exists": "do_nothing"},
+    )
     await b.expect(404, "DELETE", "/threads/{id}/runs/{run}", "A's", path=run_at)
     await b.expect(404, "POST", "/threads/prune", "A's", json={"thread_ids": [tid]})
     await b.expect(404, "DELETE", "/threads/{id}", "A's", path=at)
