@@ -74,6 +74,20 @@ class Settings:
     )
     max_tool_calls: int = field(default=16, metadata=_doc("Most tool calls a run may ask for."))
     max_query_chars: int = field(default=4000, metadata=_doc("Longest question accepted."))
+    max_input_messages: int = field(
+        default=200,
+        metadata=_doc(
+            "Most messages a run's input (and a cron's) may carry, earlier turns included."
+        ),
+    )
+    max_input_chars: int = field(
+        default=200_000,
+        metadata=_doc(
+            "Most characters of text one request may store: a run's whole input (every "
+            "message, any content shape, tool-call arguments), a thread's or assistant's "
+            "fields, a store item."
+        ),
+    )
     http_allowed_origins: str = field(
         default="",
         metadata=_doc(
@@ -97,7 +111,7 @@ class Settings:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name.upper()}={value!r}: a number of seconds above 0")
-        for name in ("max_tool_calls", "max_query_chars"):
+        for name in ("max_tool_calls", "max_query_chars", "max_input_messages", "max_input_chars"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name.upper()}={value!r}: a whole number of at least 1")

@@ -89,34 +89,3 @@ async def test_the_baseline_answers_a_content_list_through_langgraph_dev(
     assert state["messages"][-1]["type"] == "ai" and state["messages"][-1]["content"].strip()
     assert any(m["type"] == "tool" for m in state["messages"]), state["messages"]
     assert out["tool_results"]
-
-
-async def test_a_caller_cannot_set_an_operator_setting_through_the_api(langgraph_dev: str) -> None:
-    import httpx
-
-    client = get_client(url=langgraph_dev)
-    thread = await client.threads.create()
-    refused = [
-        ({"context": {"planner_base_url": "http://evil.test/v1"}}, 403, "planner_base_url"),
-        ({"config": {"configurable": {"http_allowed_origins": "http://evil.test"}}}, 403,
-         "http_allowed_origins"),
-        ({"context": {"max_plan_rounds": 99}}, 422, "max_plan_rounds=99"),
-    ]  # fmt: skip
-    for extra, status, named in refused:
-        try:
-            await client.runs.wait(
-                thread["thread_id"], "fast_agent", input={"messages": [user("hi")]}, **extra
-            )
-        except httpx.HTTPStatusError as err:
-            assert err.response.status_code == status, (extra, err)
-            assert named in err.response.text, (extra, err.response.text)
-        else:
-            raise AssertionError(f"{extra} was accepted")
-    try:
-        await client.assistants.create("fast_agent", context={"synthesizer_base_url": "http://x"})
-    except httpx.HTTPStatusError as err:
-        assert err.response.status_code == 403 and "synthesizer_base_url" in err.response.text
-    else:
-        raise AssertionError("an assistant with an operator setting was created")
-    runs = await client.runs.list(thread["thread_id"])
-    assert runs == []  # nothing was queued
