@@ -26,14 +26,16 @@ STATIC_EXAMPLES = 40  # solved plans in the planner's (cached) system prompt
 _SERVICE_CALL = re.compile(r"@(\w+)\(([^()]*)\)")
 _PLACEHOLDER = re.compile(r"<[^<>]+>")
 _TAG = re.compile(r"<(/?)(result)", re.IGNORECASE)
-# Where a question's parts meet: a sentence end, a semicolon, or "and"/"also"/"then" before
-# a new question word or verb.
-_PARTS = re.compile(
-    r"\?\s+|;\s+|\.\s+(?=[A-Z])|,?\s+(?:and|also|plus|then)\s+(?=(?:what|what's|how|how's|"
-    r"which|who|when|where|is|are|does|do|did|can|tell|check|give|get|look|pull|find|the|"
-    r"its|their|his|her|our|in|convert|compute|search|count)\b)",
-    re.IGNORECASE,
+# What asks for something: a question word or a request verb at the start of a sentence
+# (after "then", "also", ...), and "and"/"also"/"then" before another such word.
+_ASKING = (
+    r"what|what's|how|how's|which|who|who's|whose|when|where|is|are|was|were|does|do|did|can|"
+    r"could|will|would|should|tell|give|show|list|find|check|look|get|pull|compute|calculate|"
+    r"convert|search|count|compare|sort|rank"
 )
+_ASKS = re.compile(rf"(?:(?:then|also|and|now|next|plus|finally)\b,? ?)?(?:{_ASKING})\b", re.I)
+_CLAUSE = re.compile(rf",? (?:and (?:then |also )?|also |plus |then )(?=(?:{_ASKING})\b)", re.I)
+_SENTENCE_END = re.compile(r"(?<=[?.!;]) ")
 
 
 @lru_cache(maxsize=16)
@@ -107,12 +109,21 @@ def planner_question(question: str) -> str:
 
 
 def question_parts(question: str) -> list[str]:
-    """Split a question into the things it asks: sentences, and clauses joined by "and".
+    """Return the things a question asks for: its asking sentences and their asking clauses.
 
-    Blanks are made single spaces first, so the split reads the text once.
+    A sentence asks when it ends with "?" or starts with a question word or a request
+    verb ("What ...", "Then pull ...", "Convert ..."); a sentence that only gives context
+    or says how ("I have 3 loans.", "Use 3.14 for pi.") asks nothing. Within an asking
+    sentence, "and"/"also"/"then" before another question word or request verb starts
+    another part ("..., and what is ..."). Blanks are made single spaces first, so the
+    text is read once. A question that asks nothing this way is one part.
     """
-    parts = (p.strip(" ?.,") for p in _PARTS.split(" ".join(question.split())))
-    return [p for p in parts if p]
+    text = " ".join(question.split())
+    parts = []
+    for sentence in _SENTENCE_END.split(text):
+        if sentence.endswith("?") or _ASKS.match(sentence):
+            parts += [p.strip(" ?.,") for p in _CLAUSE.split(sentence) if p.strip(" ?.,")]
+    return parts or [text.strip(" ?.,")]
 
 
 @lru_cache(maxsize=16)
