@@ -20,12 +20,12 @@ import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from graphs.domain import Domain
+from graphs.served import served_domain
 from graphs.state import InputState, State, current
 from nodes.answer_directly import answer_directly
 from nodes.plan_and_call_tools import plan_and_call_tools
 from nodes.route_query import route_query
 from nodes.synthesize_answer import synthesize_answer
-from tools import SHOP
 
 
 def after_route(state: State) -> str:
@@ -62,4 +62,4 @@ def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState
     return builder.compile(name="fast_agent")
 
 
-graph = build_graph(SHOP)
+graph = build_graph(served_domain())

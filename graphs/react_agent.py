@@ -31,11 +31,11 @@ import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
 from graphs.domain import Domain
+from graphs.served import served_domain
 from graphs.settings import settings
 from nodes.render_prompts import react_system
 from serving import client
 from serving.compat import CompatChatOpenAI
-from tools import SHOP
 
 
 def report_tool_error(error: Exception, request: ToolCallRequest) -> str:
@@ -102,4 +102,4 @@ def build_graph(domain: Domain) -> CompiledStateGraph:  # type: ignore[type-arg]
     )
 
 
-graph = build_graph(SHOP)
+graph = build_graph(served_domain())

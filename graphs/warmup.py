@@ -22,20 +22,25 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from graphs.context import Context, Tier
 from graphs.domain import Domain
+from graphs.served import served_domain
 from graphs.settings import TIERS, settings
 from nodes import render_prompts
 from serving import client
 from serving.llama_cpp import RUN_DIR
-from tools import SHOP
 
 
 def stable_prompts(context: Context, domain: Domain) -> list[tuple[str, Tier, str]]:
-    """Return (name, tier, system prompt) of every prompt prefix the graphs reuse."""
+    """Return (name, tier, system prompt) of every prompt prefix the graphs reuse.
+
+    The baseline's (`react_agent`) is read with the domain's tools bound, as
+    `create_agent` sends it: a server puts the tools' schemas into the prompt.
+    """
     services = settings().http_services
     # The baseline's prompt first: it shares most of its prefix with the synthesizer's, and
     # read after it, llama.cpp gave it the synthesizer's slot, whose own instructions then
@@ -54,15 +59,18 @@ def stable_prompts(context: Context, domain: Domain) -> list[tuple[str, Tier, st
 
 
 async def warm_up(
-    context: Context, domain: Domain = SHOP, timeout: float = 600.0
+    context: Context, domain: Domain | None = None, timeout: float = 600.0
 ) -> dict[str, float]:
     """Send each stable prompt once (one output token); return the seconds each took.
 
     One at a time: prompts read in parallel on one CPU server only slow each other.
     """
+    domain = domain or served_domain()
     seconds = {}
     for name, tier, system in stable_prompts(context, domain):
-        model = client.chat_model(context, tier, max_tokens=1)
+        model: Any = client.chat_model(context, tier, max_tokens=1, tools=name == "react_agent")
+        if name == "react_agent":
+            model = model.bind_tools(list(domain.tools))
         started = time.perf_counter()
         async with asyncio.timeout(timeout):
             await model.ainvoke([SystemMessage(system), HumanMessage("hi")])
@@ -96,7 +104,7 @@ def main(argv: list[str] | None = None, run_dir: Path = RUN_DIR) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
     context, stamp_file = Context(), run_dir / "warm"
-    stamp = warm_stamp(context, SHOP, run_dir)
+    stamp = warm_stamp(context, served_domain(), run_dir)
     if args.if_changed and stamp is not None and _read(stamp_file) == stamp:
         print("warm: these servers have read these prompts already")  # noqa: T201
         return 0

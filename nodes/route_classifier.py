@@ -95,14 +95,19 @@ def cross_validate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the shop router's cross-validated accuracy at a few thresholds."""
+    """Print the served domain's router accuracy (cross-validated) at a few thresholds."""
     from graphs.context import Context
-    from tools import SHOP
+    from graphs.served import served_domain
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--domain", help="module:NAME of a Domain (default: AGENT_DOMAIN, the shop)"
+    )
     args = parser.parse_args(argv)
-    examples = SHOP.route_examples
+    domain = served_domain(args.domain)
+    examples = domain.route_examples
+    print(f"{domain.name}:", end=" ")  # noqa: T201
     labels = Counter(label for label, _ in examples)
     print(f"{len(examples)} examples: {labels['direct']} direct, {labels['tools']} tools")  # noqa: T201
     configured = Context().router_confidence

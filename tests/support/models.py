@@ -23,6 +23,10 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        """Take the tools and ignore them: the script says what is answered."""
+        return self
+
     def _generate(
         self,
         messages: list[BaseMessage],
