@@ -6,11 +6,13 @@ import importlib
 import os
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tests.support.loop_watch import LoopWatch
+from tests.support.runs import in_run
 from tools.query_database import DB_PATH, query_database
 from tools.search_docs import search_docs
 
@@ -311,6 +313,72 @@ async def test_the_deadline_holds_for_a_query_of_few_expensive_steps() -> None:
     with pytest.raises(sqlite3.OperationalError, match=f"stopped after {qd.MAX_SECONDS:g} s"):
         await query_database.ainvoke({"sql": EXPENSIVE_STEPS})
     assert qd.MAX_SECONDS - 0.05 < time.perf_counter() - started < qd.MAX_SECONDS + MARGIN
+
+
+async def timed(sql: str) -> tuple[float, str]:
+    """Run a query; return how long it took and how it ended (its error, or "ok")."""
+    started = time.perf_counter()
+    try:
+        await query_database.ainvoke({"sql": sql})
+        outcome = "ok"
+    except sqlite3.Error as err:
+        outcome = str(err)
+    return time.perf_counter() - started, outcome
+
+
+SERVED = [  # another run's ordinary questions
+    "SELECT count(*) AS n FROM orders WHERE status = 'refunded'",
+    "SELECT name FROM customers WHERE id = 7",
+    "SELECT printf('%.2f', sum(amount)) FROM orders",
+]
+
+
+async def test_four_hogs_of_one_run_end_on_time_while_another_run_is_served(
+    short_deadline: None,
+) -> None:
+    async def hostile() -> list[tuple[float, str]]:
+        refused = await asyncio.gather(*(timed(sql) for sql, _ in ONE_STEP_HOGS[:4]))
+        return refused + await asyncio.gather(*(timed(sql) for sql in HEAVY_STEPS[:4]))
+
+    async def ordinary() -> list[tuple[float, str]]:
+        await asyncio.sleep(0.1)  # the heavy queries hold this run's share of the threads
+        return [await timed(sql) for sql in SERVED]
+
+    async with LoopWatch() as watch:
+        hogs, served = await asyncio.gather(in_run(hostile), in_run(ordinary))
+    slowest = max(elapsed for elapsed, _ in hogs)
+    print(  # noqa: T201
+        f"\nFour at once, one run: slowest {slowest:.2f} s (deadline {DEADLINE:g} s); another "
+        f"run's {len(served)} queries meanwhile: slowest {max(e for e, _ in served) * 1000:.0f} "
+        f"ms; longest loop stall {watch.stall * 1000:.1f} ms"
+    )
+    assert all("too big: printf()" in outcome for _, outcome in hogs[:4]), hogs[:4]
+    for elapsed, outcome in hogs[4:]:  # two run, two wait for this run's threads: then busy
+        assert "stopped after" in outcome or "busy" in outcome, outcome
+        assert elapsed < DEADLINE + 1, (elapsed, outcome)
+    assert [outcome for _, outcome in served] == ["ok"] * len(SERVED)
+    assert sum(elapsed for elapsed, _ in served) < DEADLINE  # served while the hogs ran
+
+
+async def test_four_runs_holding_every_thread_free_them_at_the_deadline(
+    short_deadline: None,
+) -> None:
+    async def late() -> tuple[float, str]:
+        await asyncio.sleep(DEADLINE / 2)  # every thread is held by a heavy query
+        return await in_run(partial(timed, SERVED[0]))
+
+    hogs = [in_run(partial(timed, sql)) for sql in HEAVY_STEPS[:4]]
+    *held, (waited, outcome) = await asyncio.gather(*hogs, late())
+    slowest = max(elapsed for elapsed, _ in held)
+    print(  # noqa: T201
+        f"\nFour at once, four runs (every thread): slowest {slowest:.2f} s (deadline "
+        f"{DEADLINE:g} s); a fifth run's query, {DEADLINE / 2:g} s later: {outcome} after "
+        f"{waited:.2f} s"
+    )
+    for elapsed, stopped in held:
+        assert f"stopped after {DEADLINE:g} s" in stopped
+        assert elapsed < DEADLINE + 1, (elapsed, stopped)
+    assert outcome == "ok"  # not "busy": the threads were free before its own deadline
 
 
 async def test_slow_queries_never_starve_search_docs(monkeypatch: pytest.MonkeyPatch) -> None:
