@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import ToolMessage
@@ -21,6 +21,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
 from langgraph.graph.message import push_message
 
+from graphs.call_details import call_details
 from graphs.context import Context
 from graphs.domain import Domain
 from graphs.state import CallStatus, ToolResult
@@ -37,13 +38,14 @@ def call_id(run_key: str, index: int) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What running a tool gave: its text, its data, how it ended, and when."""
+    """What running a tool gave: its text, its data, how it ended, when, and what it reported."""
 
     output: str
     data: Any
     status: CallStatus
     started: float
     ended: float
+    details: dict[str, float] = field(default_factory=dict)  # e.g. wait_ms (graphs.call_details)
 
 
 async def run_tool(
@@ -55,19 +57,21 @@ async def run_tool(
     started = time.time()
     status: CallStatus = "ok"
     data: Any = None
+    details: dict[str, float] = {}
     try:
         if tool is None:
             raise LookupError(f"no tool named {name!r}; tools: {', '.join(domain.tool_names)}")
         request = {"name": name, "args": args, "id": identifier, "type": "tool_call"}
-        async with asyncio.timeout(context.tool_timeout_seconds):
-            message = await tool.ainvoke(request, config)
+        with call_details() as details:  # what the tool reports: its wait for a connection...
+            async with asyncio.timeout(context.tool_timeout_seconds):
+                message = await tool.ainvoke(request, config)
         output = message.text if isinstance(message, ToolMessage) else str(message)
         data = _data_of(message, output)
     except TimeoutError:
         output, status = f"timed out after {context.tool_timeout_seconds:g} s", "timeout"
     except Exception as err:  # any tool failure is reported to synthesis, not raised
         output, status = f"{type(err).__name__}: {err}", "error"
-    return Outcome(output, data, status, started, time.time())
+    return Outcome(output, data, status, started, time.time(), details)
 
 
 async def call_tool(
@@ -106,6 +110,7 @@ async def call_tool(
         "step": "call_tool", "call": task.index, "tool": task.tool, "status": outcome.status,
         "ok": outcome.status == "ok", "start": outcome.started, "end": outcome.ended,
         "ms": (outcome.ended - outcome.started) * 1000, "speculative": started_early is not None,
+        **outcome.details,
     }  # fmt: skip
     timings.append(timing)
     emit("step_end", **timing)

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import weakref
 import zlib
+from typing import Any
 
 import httpx
 from langchain_core.tools import tool
 
+from graphs.call_details import add_to_call
 from graphs.context import current_context
 from graphs.domain import read_only
 from graphs.settings import origin_of, settings
+from tools.run_share import RunShare
 
 MAX_BYTES = 4000  # of the body, decoded, in the text returned
 MAX_RAW_BYTES = 1_000_000  # read off the wire per response, however little it decodes to
 MAX_URL_CHARS = 4096
 MAX_REDIRECTS = 3
 MAX_CONNECTIONS = 16  # the pool's bound, whatever the number of origins
+MAX_CONNECTIONS_PER_RUN = 4  # one run's share: its slow fetches leave the rest to other runs
 REDIRECTS = {301, 302, 303, 307, 308}
 
 # An IPv4 address as inet_aton also reads it: 1 to 4 parts, decimal, octal or hex.
@@ -68,11 +73,13 @@ def check_url(url: str | httpx.URL, allowed: frozenset[str]) -> httpx.URL:
 async def fetch(url: str, allowed: frozenset[str], timeout: float) -> str:
     """GET a URL from an allowed origin; return the status and the body, cut at `MAX_BYTES`.
 
-    Everything happens within one deadline, `timeout` seconds: connecting,
-    the headers, the body, and redirects. A redirect is followed only when its target is
-    itself allowed (up to `MAX_REDIRECTS`); otherwise the result is its status and
-    `Location`, not followed. The body is read raw and decoded here (identity, gzip or
-    deflate, what the client asks for), stopping once `MAX_BYTES` are decoded or
+    Everything happens within one deadline, `timeout` seconds: waiting for a connection
+    (one of the run's `MAX_CONNECTIONS_PER_RUN`, then one of the pool's), connecting, the
+    headers, the body, and redirects. The wait is reported to the tool call as `wait_ms`
+    (`graphs.call_details`) and named in a timeout's message. A redirect is followed only
+    when its target is itself allowed (up to `MAX_REDIRECTS`); otherwise the result is its
+    status and `Location`, not followed. The body is read raw and decoded here (identity,
+    gzip or deflate, what the client asks for), stopping once `MAX_BYTES` are decoded or
     `MAX_RAW_BYTES` read, so a compression bomb costs no more than that; other encodings
     (br, zstd, ...) are refused.
 
@@ -83,10 +90,11 @@ async def fetch(url: str, allowed: frozenset[str], timeout: float) -> str:
         httpx.HTTPError: on connection and protocol errors.
     """
     target = check_url(url, allowed)
+    wait = _Wait()
     try:
         async with asyncio.timeout(timeout):
             for _ in range(MAX_REDIRECTS + 1):
-                status, location, text = await _get(target, timeout)
+                status, location, text = await _get(target, timeout, wait)
                 if location is None:
                     return f"HTTP {status}\n{text}"
                 try:
@@ -95,12 +103,50 @@ async def fetch(url: str, allowed: frozenset[str], timeout: float) -> str:
                     return f"HTTP {status}\nLocation: {location}\n(redirect not followed: {err})"
             return f"HTTP {status}\nLocation: {location}\n(more than {MAX_REDIRECTS} redirects)"
     except TimeoutError:
-        raise TimeoutError(f"{url[:100]} did not answer in full within {timeout:g} s") from None
+        wait.end()
+        raise TimeoutError(
+            f"{url[:100]} did not answer in full within {timeout:g} s "
+            f"({wait.seconds:.1f} s of it waiting for a connection)"
+        ) from None
+    finally:
+        wait.end()
+        add_to_call(wait_ms=wait.seconds * 1000)
 
 
-async def _get(url: httpx.URL, timeout: float) -> tuple[int, str | None, str]:
-    """GET once; return the status, a redirect's `Location` (else None) and the text."""
-    async with http_client().stream("GET", url, timeout=timeout) as response:
+class _Wait:
+    """How long one fetch waited for connections: for its run's share, then for the pool."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._since: float | None = None
+
+    def begin(self) -> None:
+        """A request starts waiting for a connection."""
+        self._since = time.monotonic()
+
+    def end(self) -> None:
+        """The request has a connection (or gave up): count its wait."""
+        if self._since is not None:
+            self.seconds += time.monotonic() - self._since
+            self._since = None
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        """Take httpcore's `trace` events: a request's first is on the connection it got."""
+        self.end()
+
+
+async def _get(url: httpx.URL, timeout: float, wait: _Wait) -> tuple[int, str | None, str]:
+    """GET once, on the run's share of the pool; return the status, `Location`, the text.
+
+    `Location` is a redirect's (None for any other response).
+    """
+    wait.begin()
+    async with (
+        _connections.slot(),
+        http_client().stream(
+            "GET", url, timeout=timeout, extensions={"trace": wait.trace}
+        ) as response,
+    ):
         location = response.headers.get("location")
         if response.status_code in REDIRECTS and location:
             return response.status_code, location[:MAX_URL_CHARS], ""
@@ -155,14 +201,19 @@ class _Decoder:
             raise ValueError(f"the body is not valid {self.coding}: {err}") from None
 
 
-# One bounded client per event loop (connections belong to a loop), for every origin.
+# One bounded client per event loop (connections belong to a loop), for every origin and
+# run; each run holds at most its share of the connections at a time.
+_connections = RunShare(MAX_CONNECTIONS_PER_RUN)
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def http_client() -> httpx.AsyncClient:
-    """Return http_get's client for the running loop: at most `MAX_CONNECTIONS` connections."""
+    """Return http_get's client for the running loop: at most `MAX_CONNECTIONS` connections.
+
+    Share it as `fetch` does, within a `_connections` slot, or one run can take them all.
+    """
     loop = asyncio.get_running_loop()
     if loop not in _clients:
         _clients[loop] = httpx.AsyncClient(

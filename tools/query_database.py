@@ -13,7 +13,10 @@ from typing import Any
 
 from langchain_core.tools import tool
 
+from graphs.call_details import add_to_call
 from graphs.domain import read_only
+from tools.run_share import RunShare
+from tools.sql_functions import BoundedFunctions
 
 Rows = list[dict[str, Any]]  # a result's rows, column -> value: what `$N.column` reads
 DB_PATH = Path(__file__).parent / "data" / "shop.db"
@@ -22,6 +25,7 @@ MAX_SECONDS = 5.0  # wall clock, from the call: waiting for a worker counts
 MAX_RESULT_CHARS = 16_000  # of the table returned; rows past it are not fetched
 MAX_CELL_CHARS = 1_000  # a longer value is cut
 MAX_WORKERS = 4  # queries run on their own threads, never the event loop's default executor
+MAX_WORKERS_PER_RUN = MAX_WORKERS // 2  # one run's queries leave the other threads to others
 
 # What one statement may build; past these SQLite stops it with an error.
 LIMITS = {
@@ -40,6 +44,9 @@ LIMITS = {
 }
 # The SQL functions a reporting SELECT needs; any other (randomblob, zeroblob,
 # load_extension, fts3_tokenizer, json_*, sqlite_*, ...) is refused by the authorizer.
+# Each runs in one step, which no interrupt stops: printf, format and trim(X, Y) are
+# bounded per call (`tools.sql_functions`); the others finish within the limits above in
+# well under 0.1 s (the slowest, replace and instr on two 100 KB strings: 30 to 60 ms).
 FUNCTIONS = frozenset({
     "count", "sum", "total", "avg", "min", "max", "group_concat",  # aggregate
     "abs", "round", "sign", "ceil", "ceiling", "floor", "trunc", "mod", "pow", "power", "sqrt",
@@ -54,6 +61,7 @@ FUNCTIONS = frozenset({
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
 
 _executor = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="query_database")
+_threads = RunShare(MAX_WORKERS_PER_RUN)
 
 
 class _Query:
@@ -61,9 +69,12 @@ class _Query:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
+        self.called = time.monotonic()
+        self.deadline = self.called + timeout
+        self.started: float | None = None  # when a thread began it
         self.stopped: str | None = None  # why it was interrupted
         self.denied: str | None = None  # what the authorizer refused first
+        self.functions = BoundedFunctions(LIMITS[sqlite3.SQLITE_LIMIT_LENGTH])
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -93,6 +104,7 @@ class _Query:
         return int(self.stopped is not None or time.monotonic() > self.deadline)
 
     def run(self, sql: str, db_path: Path) -> tuple[str, Rows]:
+        self.started = time.monotonic()
         if self._too_late():
             raise sqlite3.OperationalError(f"query not started within {self.timeout:g} s: busy")
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
@@ -102,6 +114,7 @@ class _Query:
         try:
             for limit, value in LIMITS.items():
                 conn.setlimit(limit, value)
+            self.functions.install(conn)
             conn.set_authorizer(self._authorize)
             # The timer interrupts at the deadline; this also catches an interrupt that
             # fell before the statement started (SQLite then forgets it).
@@ -121,12 +134,19 @@ class _Query:
                 ) from err
             if self.denied and "authoriz" in str(err):
                 raise type(err)(f"not authorized: {self.denied}") from err
+            if self.functions.refused and "user-defined function" in str(err):
+                raise sqlite3.OperationalError(f"too big: {self.functions.refused}") from err
             raise
         finally:
             timer.cancel()
             with self._lock:
                 self._conn = None
             conn.close()
+            self.functions.close()
+
+    def waited(self) -> float:
+        """Return the seconds from the call until a thread began the query (or until now)."""
+        return (self.started or time.monotonic()) - self.called
 
 
 def _cell(value: object) -> str:
@@ -191,10 +211,14 @@ async def query_database(sql: str) -> tuple[str, Rows]:
     """Run one read-only SQLite SELECT over the shop database (customers, products, orders, support_tickets) and return the rows."""  # noqa: E501
     query = _Query(MAX_SECONDS)
     try:  # on the tool's own threads: slow queries never hold up asyncio.to_thread users
-        return await asyncio.get_running_loop().run_in_executor(_executor, query.run, sql, DB_PATH)
+        async with _threads.slot():  # this run's share of them; past its deadline: busy
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(_executor, query.run, sql, DB_PATH)
     except asyncio.CancelledError:  # the tool call timed out or was cancelled
         query.interrupt("the tool call was cancelled")
         raise
+    finally:
+        add_to_call(wait_ms=query.waited() * 1000)
 
 
 @cache

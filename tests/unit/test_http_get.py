@@ -3,17 +3,28 @@ import gzip
 import time
 import tracemalloc
 import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.config import get_config
+from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
 
+from graphs.context import Context
 from graphs.settings import Settings
+from nodes.call_tool import call_tool
+from nodes.plan_parser import Task
 from tests.support.loop_watch import LoopWatch
+from tests.support.runs import in_run
+from tools import SHOP
 from tools.http_get import (
     MAX_BYTES,
     MAX_CONNECTIONS,
+    MAX_CONNECTIONS_PER_RUN,
     OriginNotAllowedError,
     fetch,
     http_client,
@@ -45,6 +56,16 @@ async def silent(writer: asyncio.StreamWriter) -> None:
     await asyncio.sleep(3600)  # reads the request, never answers
 
 
+def late(seconds: float) -> Reply:
+    """Answer after `seconds`."""
+
+    async def reply(writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(seconds)
+        await response(200, b"late")(writer)
+
+    return reply
+
+
 def zeros_compressed(size: int, make: Callable[[], Any]) -> bytes:
     """`size` bytes of zeros, compressed by a fresh compressor object (zlib's or zstandard's)."""
     compressor, chunk = make(), bytes(1 << 20)
@@ -58,6 +79,7 @@ class Server:
     routes: dict[str, Reply] = field(default_factory=dict)
     port: int = 0
     requests: int = 0
+    paths: Counter[str] = field(default_factory=Counter)  # requests, by path
     handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -72,6 +94,7 @@ class Server:
             while head := await reader.readuntil(b"\r\n\r\n"):
                 self.requests += 1
                 path = head.split(b" ")[1].decode()
+                self.paths[path] += 1
                 route = self.routes.get(path.split("?")[0])
                 await (route or response(200, f"hello from {path}".encode()))(writer)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
@@ -289,3 +312,84 @@ async def test_one_bounded_client_for_any_number_of_origins(
     assert client is http_client()
     pool = client._transport._pool  # type: ignore[attr-defined]
     assert len(pool.connections) <= MAX_CONNECTIONS // 2  # idle ones kept, at most
+
+
+async def fetch_in_a_run(graph: str, urls: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Fetch URLs together in one run, as a graph does; return each result and its timing.
+
+    `tool_node`: the ReAct baseline's way (a ToolNode runs one message's calls together);
+    `plan_node`: the fast agent's (call_tool, with the planning node's config).
+    """
+    if graph == "tool_node":
+        builder = StateGraph(MessagesState)
+        builder.add_node("tools", ToolNode([http_get]))
+        builder.add_edge(START, "tools")
+        calls = [
+            {"name": "http_get", "args": {"url": u}, "id": f"c{i}"} for i, u in enumerate(urls)
+        ]
+        state = await builder.compile().ainvoke({"messages": [AIMessage("", tool_calls=calls)]})
+        return [(m.text, {}) for m in state["messages"] if isinstance(m, ToolMessage)]
+
+    async def plan_node() -> list[tuple[str, dict[str, Any]]]:
+        config, timings = get_config(), []
+        results = await asyncio.gather(
+            *(call_tool(Task(i, "http_get", {"url": u}), {"url": u}, domain=SHOP,
+                        context=Context(), config=config, run_key="k", timings=timings)
+              for i, u in enumerate(urls))
+        )  # fmt: skip
+        by_call = {t["call"]: t for t in timings}
+        return [(r["output"], by_call[r["index"]]) for r in results]
+
+    return await in_run(plan_node)
+
+
+@pytest.mark.parametrize("graph", ["tool_node", "plan_node"])
+async def test_one_runs_slow_fetches_never_starve_another_runs_fast_fetch(
+    start_server: Callable[..., Awaitable[Server]], monkeypatch: pytest.MonkeyPatch, graph: str
+) -> None:
+    server = await start_server(slow=silent, fast=response(200, b"fast"))
+    monkeypatch.setenv("HTTP_ALLOWED_ORIGINS", server.origin)
+    monkeypatch.setenv("TOOL_TIMEOUT_SECONDS", "5")
+    run_a = asyncio.create_task(fetch_in_a_run(graph, [f"{server.origin}/slow"] * 16))
+    while server.paths["/slow"] < MAX_CONNECTIONS_PER_RUN:
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    [(text, timing)] = await fetch_in_a_run(graph, [f"{server.origin}/fast"])
+    elapsed = time.perf_counter() - started
+    print(  # noqa: T201
+        f"\n{graph}: run B's fetch took {elapsed * 1000:.0f} ms beside run A's 16 hanging ones"
+        f" ({server.paths['/slow']} of them holding a connection)"
+    )
+    assert text == "HTTP 200\nfast"  # within its 5 s: not behind run A's 16
+    assert not run_a.done()  # run A's fetches still hang, on its own share of the pool
+    assert server.paths["/slow"] == MAX_CONNECTIONS_PER_RUN < MAX_CONNECTIONS
+    if graph == "plan_node":
+        assert timing["wait_ms"] < 1000
+    run_a.cancel()
+    await asyncio.gather(run_a, return_exceptions=True)
+
+
+async def test_the_wait_for_a_connection_is_in_the_calls_timing(
+    start_server: Callable[..., Awaitable[Server]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_server(late=late(0.5))
+    monkeypatch.setenv("HTTP_ALLOWED_ORIGINS", server.origin)
+    urls = [f"{server.origin}/late"] * (MAX_CONNECTIONS_PER_RUN + 1)
+    results = await fetch_in_a_run("plan_node", urls)
+    assert [text for text, _ in results] == ["HTTP 200\nlate"] * len(urls)
+    *first, last = sorted(timing["wait_ms"] for _, timing in results)
+    print(f"\nwait_ms of {len(urls)} calls of one run: {first + [last]}")  # noqa: T201
+    assert all(wait < 250 for wait in first)  # a connection at once
+    assert last > 400  # for one of the first four to end: its 0.5 s, shown in its timing
+
+
+async def test_a_timeout_says_how_long_it_waited_for_a_connection(
+    start_server: Callable[..., Awaitable[Server]],
+) -> None:
+    server = await start_server(slow=silent)
+    fetches = [fetch(f"{server.origin}/slow", *allow(server, timeout=0.5)) for _ in range(5)]
+    errors = await asyncio.gather(*fetches, return_exceptions=True)
+    messages = sorted(str(e) for e in errors)
+    assert all(isinstance(e, TimeoutError) for e in errors)
+    assert messages[0].endswith("(0.0 s of it waiting for a connection)")
+    assert messages[-1].endswith("(0.5 s of it waiting for a connection)")

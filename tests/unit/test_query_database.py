@@ -1,8 +1,12 @@
+import asyncio
+import importlib
 import sqlite3
 import time
 
 import pytest
 
+from graphs.call_details import call_details
+from tests.support.runs import in_run
 from tools.query_database import (
     MAX_CELL_CHARS,
     MAX_RESULT_CHARS,
@@ -75,3 +79,26 @@ def test_the_deadline_stops_any_query_called_directly() -> None:
     with pytest.raises(sqlite3.OperationalError, match="stopped after 0.5 s"):
         run_query("SELECT count(*) FROM orders a, orders b, orders c", timeout=0.5)
     assert 0.45 < time.perf_counter() - started < 1.0
+
+
+async def test_the_wait_for_a_thread_is_reported_to_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(importlib.import_module("tools.query_database"), "MAX_SECONDS", 0.5)
+    slow = "SELECT count(*) FROM orders a, orders b, orders c"
+
+    async def one(sql: str) -> tuple[float, str]:
+        with call_details() as details:
+            try:
+                outcome = await query_database.ainvoke({"sql": sql})
+            except sqlite3.Error as err:
+                outcome = str(err)
+        return details["wait_ms"], outcome
+
+    async def one_run() -> list[tuple[float, str]]:  # two threads are this run's share
+        return await asyncio.gather(one(slow), one(slow), one("SELECT 1 AS one"))
+
+    (wait_a, a), (wait_b, b), (wait_c, c) = await in_run(one_run)
+    assert "stopped after 0.5 s" in a and "stopped after 0.5 s" in b
+    assert "busy" in c  # its 0.5 s went waiting for one of this run's threads
+    assert wait_a < 250 and wait_b < 250 and wait_c > 400
