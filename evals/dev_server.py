@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from graphs.settings import TIERS, settings
+from core.settings import TIERS, settings
 from serving.process import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

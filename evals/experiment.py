@@ -23,11 +23,11 @@ import langsmith
 from langsmith import schemas
 from langsmith.utils import LangSmithNotFoundError
 
+from core.context import Context
+from deploy import tracing
+from deploy.tracing import API_KEY_VARS, tracing_wanted
 from evals.dataset import Question, load_dataset, missing_facts
 from evals.runner import run_one
-from graphs.context import Context
-from serving import tracing
-from serving.tracing import API_KEY_VARS, tracing_wanted
 
 DATASET_NAME = "fast-agent-eval"
 DATASET_DESCRIPTION = (
@@ -121,7 +121,7 @@ def langsmith_wanted(flag: bool | None, env: Mapping[str, str] = os.environ) -> 
 
     `flag` is `--langsmith` (True), `--no-langsmith` (False) or neither (None): then
     experiments run exactly when traces would be sent, a key set and tracing not
-    switched off (`serving.tracing.tracing_wanted`).
+    switched off (`deploy.tracing.tracing_wanted`).
 
     Raises:
         ValueError: `--langsmith` without an API key.
@@ -210,7 +210,7 @@ async def run_experiment(
         metadata: the experiment's metadata (the run's config); the graph is added.
         begin: called with the graph's name and the question before each run (the
             simulated backend's models learn which question they answer).
-        client: the LangSmith client (default: the one `serving.tracing` installs).
+        client: the LangSmith client (default: the one `deploy.tracing` installs).
         dataset_name: the LangSmith dataset.
     """
     client = client or tracing.install_client()

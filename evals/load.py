@@ -33,13 +33,13 @@ from typing import Any
 
 import httpx
 
+from core.context import Context
+from core.settings import TIERS, Settings, settings, use_settings
 from evals.dataset import Question, load_dataset
 from evals.metrics import GENERATION_TOKENS, increase, prefix_cache_hit_rate, scrape
 from evals.runner import run_one
 from evals.services import ExternalServices
 from evals.stats import percentile
-from graphs.context import Context
-from graphs.settings import TIERS, Settings, settings, use_settings
 
 TOOL_GROUPS = ("one_tool", "multi_tool")
 TARGET_FACTOR = 1.5

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from engine.language.grammar import literal
+from engine.language.parser import REFERENCE
 from evals.dataset import NUMBER, Question, missing_facts, normalize
 from evals.service_data import answer as service_answer
 from evals.sources import Service, derived, docs_query, mentions, reference, rows, stem
 from evals.sources import cues as cues_of
-from nodes.plan_grammar import literal
-from nodes.plan_parser import REFERENCE
 from tools.calculator import evaluate
 from tools.query_database import run_query
 from tools.search_docs import search

@@ -31,11 +31,11 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.graph.state import CompiledStateGraph
 from langsmith import tracing_context
 
+from core.context import Context
+from core.domain import Domain, read_only
+from core.state import InputState
 from evals.stats import percentile
-from graphs.context import Context
-from graphs.domain import Domain, read_only
 from graphs.fast_agent import build_graph
-from graphs.state import InputState
 from serving import client
 
 TOOL_COUNTS = (1, 2, 4, 8, 16)

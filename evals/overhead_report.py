@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphs.context import Context
+from core.context import Context
 
 if TYPE_CHECKING:
     from evals.overhead import Row

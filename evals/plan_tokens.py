@@ -17,12 +17,12 @@ import statistics
 import urllib.request
 from typing import Any
 
+from core.domain import Domain
+from core.settings import settings
+from engine.language.parser import PlanParser, Task
+from engine.language.services import as_fetch, plan_calls
 from evals.services import ExternalServices
-from graphs.domain import Domain
-from graphs.settings import settings
-from nodes.plan_parser import PlanParser, Task
-from nodes.plan_services import as_fetch, plan_calls
-from nodes.render_prompts import usable_examples
+from prompts.render import usable_examples
 from tools import SHOP
 
 

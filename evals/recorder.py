@@ -1,7 +1,7 @@
 """Record what one agent run spends its time on: model calls and tool calls.
 
 A LangChain callback handler, so it times both graphs the same way, whatever their
-nodes. Model calls are recorded by the graph's own timer (`nodes.steps.ModelCallTimer`):
+nodes. Model calls are recorded by the graph's own timer (`core.steps.ModelCallTimer`):
 the same clock (`time.time`) and the same entries as a step's `model_calls` (model,
 start, ttft_ms, ms, tokens_in, tokens_out, cached_tokens), plus the node that made
 the call and its mean gap between tokens. Tool runs get start, end, arguments, and
@@ -16,7 +16,7 @@ from uuid import UUID
 
 from langchain_core.outputs import LLMResult
 
-from nodes.steps import ModelCallTimer
+from core.steps import ModelCallTimer
 from serving.client import READ_AHEAD
 
 SPECULATIVE = "speculative"  # the tag of a call started before the plan asked for it

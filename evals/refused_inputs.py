@@ -4,7 +4,7 @@ Starts `langgraph dev` with two API keys (the models pointed at a closed port: n
 here reaches a model), then sends `--runs` runs of `--mb` megabytes each, one on each of
 `--runs` threads of key A (half an earlier question, half an earlier AI answer, then a
 short question), sampling the server's resident memory every 5 ms meanwhile. Every run
-must be refused (413 from `graphs/auth.py`, or from the server's own body cap when
+must be refused (413 from `deploy/auth.py`, or from the server's own body cap when
 `--body-limit` sets `HTTP_MAX_REQUEST_BODY_BYTES`) and nothing may be stored.
 
     python -m evals.refused_inputs                  # 10 runs of 10 MB, the default caps

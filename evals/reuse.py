@@ -1,7 +1,7 @@
 """A workload where questions repeat in shape: what plan reuse and speculation are for.
 
 The eval's 83 questions are all of different shapes, so a reused plan (a template
-learned from an earlier question of the same shape, `nodes.plan_templates`) never
+learned from an earlier question of the same shape, `engine.accelerators.templates`) never
 applies there. Production traffic repeats itself: many users ask the same kind of
 question about other customers, orders, products or cities. This module writes such a
 workload, `evals/reuse.jsonl`: eight shapes (none of them an eval question's), each

@@ -29,6 +29,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from core.context import Context
+from core.settings import Settings, settings, use_settings
+from deploy.warmup import warm_up
 from evals.dataset import DATASET, GROUPS, Question, load_dataset
 from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.metrics import prefix_cache_hit_rate, scrape
@@ -37,9 +40,6 @@ from evals.report import write_report
 from evals.runner import GRAPHS, run_one
 from evals.services import PROFILES, ExternalServices
 from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
-from graphs.context import Context
-from graphs.settings import Settings, settings, use_settings
-from graphs.warmup import warm_up
 from serving import client
 
 REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
@@ -97,7 +97,7 @@ async def run_suite(
 
     `base` is the run Context and `operator` the Settings (default: the environment's);
     the local services' descriptions and origin are added to the settings. On real
-    servers every stable prompt is read once first (`graphs.warmup`), untimed.
+    servers every stable prompt is read once first (`deploy.warmup`), untimed.
     """
     questions = select(load_dataset(Path(args.dataset)), args.per_group, args.ids)
     simulated = args.backend == "simulated"

@@ -14,10 +14,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 
+from core.context import Context
 from evals.dataset import Question, missing_facts
 from evals.oracle import tokens
 from evals.recorder import RunRecorder, union_seconds
-from graphs.context import Context
 from graphs.fast_agent import graph as fast_agent
 from graphs.react_agent import graph as react_agent
 from serving.client import READ_AHEAD

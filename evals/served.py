@@ -5,7 +5,7 @@
 Asks a greeting (a direct answer: the shortest run, so what the server adds shows) `--runs`
 times, one after the other, in three ways: the graph in this process (`astream`), through
 `langgraph dev` with `langgraph-sdk` as `make dev` runs it, and the same with the run queue
-left to its 0.5 s poll (`DEV_QUEUE_WAKE=0`, `serving/dev_queue.py`) and one job per worker:
+left to its 0.5 s poll (`DEV_QUEUE_WAKE=0`, `deploy/dev_queue.py`) and one job per worker:
 the server as it was before. Prints p50 / max of the time to the first event and to the
 first answer token, from the moment the run is asked for.
 """
@@ -21,9 +21,9 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
+from core.context import Context
 from evals.dev_server import langgraph_dev
 from evals.stats import percentile
-from graphs.context import Context
 from graphs.fast_agent import graph
 
 QUESTION = "Hello there! How are you today?"

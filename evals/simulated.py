@@ -36,9 +36,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
+from core.context import Context
 from evals.dataset import Question
 from evals.oracle import CHARS_PER_TOKEN, Oracle, call_text, tokens
-from graphs.context import Context
 
 # vLLM's own benchmark for an 8B model on one GPU: TTFT about 70 ms, about 8 ms a token.
 GPU_TTFT_S = 0.070

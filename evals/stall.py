@@ -20,13 +20,13 @@ from typing import Any
 
 from langgraph.store.memory import InMemoryStore
 
+from core.context import Context
+from core.settings import Settings, use_settings
+from core.stores import use_store
+from engine.accelerators.templates import learn
 from evals.overhead import FakeChatModel
 from evals.services import ExternalServices
-from graphs.context import Context
 from graphs.fast_agent import graph
-from graphs.settings import Settings, use_settings
-from graphs.stores import use_store
-from nodes.plan_templates import learn
 from serving import client
 
 CITIES = ("Oslo", "Bergen", "Lima", "Quito", "Cusco")

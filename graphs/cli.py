@@ -10,9 +10,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
-from graphs.context import Context
+from core.context import Context
+from core.state import InputState, State
 from graphs.fast_agent import graph
-from graphs.state import InputState, State
 
 ANSWER_NODES = ("answer_directly", "synthesize_answer")  # the plan's messages are for chat UIs
 DEMO_QUESTION = (

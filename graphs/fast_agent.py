@@ -16,12 +16,12 @@ from functools import partial
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
-import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
-from graphs.context import Context
-from graphs.domain import Domain
-from graphs.served import served_domain
-from graphs.state import InputState, State, current
+import deploy.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
+import deploy.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
+from core.context import Context
+from core.domain import Domain
+from core.state import InputState, State, current
+from deploy.served import served_domain
 from nodes.answer_directly import answer_directly
 from nodes.plan_and_call_tools import plan_and_call_tools
 from nodes.route_query import route_query

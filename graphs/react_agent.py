@@ -4,7 +4,7 @@ What a user would build without the template: `create_agent`, one model called i
 loop until it stops asking for tools (the tool calls of one turn run together, as the
 prebuilt agent does); no router, no planner, no streaming dispatch. It runs on the
 synthesizer tier, with a system prompt made from the same domain as the fast agent's
-(`nodes.render_prompts.react_system`). Every speed claim is measured against it.
+(`prompts.render.react_system`). Every speed claim is measured against it.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from langchain_core.messages import SystemMessage, ToolMessage
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
-import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
-from graphs.context import Context
-from graphs.domain import Domain
-from graphs.served import served_domain
-from graphs.settings import settings
-from nodes.render_prompts import react_system
+import deploy.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
+import deploy.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
+from core.context import Context
+from core.domain import Domain
+from core.settings import settings
+from deploy.served import served_domain
+from prompts.render import react_system
 from serving import client
 from serving.compat import CompatChatOpenAI
 

@@ -1,7 +1,7 @@
 """Node: answer a query that needs no tools with the small model, streamed.
 
 When the planner decided (the router was unsure), the answer may already be under way
-(`nodes.early_answer`): it is streamed from there instead of asked for again.
+(`engine.accelerators.early_answer`): it is streamed from there instead of asked for again.
 
 A small model sometimes answers a question by repeating it, reworded or not ("How can I
 ...?"). Tokens that so far could be the question again are held back; an answer that
@@ -26,13 +26,13 @@ from langchain_core.messages import (
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
-from graphs.context import Context, Tier
-from graphs.domain import Domain
-from graphs.state import State, turn_of
-from nodes import early_answer
-from nodes.conversation import earlier_turns, last_user_text
-from nodes.render_prompts import direct_system
-from nodes.steps import emit, note, step
+from core.context import Context, Tier
+from core.conversation import earlier_turns, last_user_text
+from core.domain import Domain
+from core.state import State, turn_of
+from core.steps import emit, note, step
+from engine.accelerators import early_answer
+from prompts.render import direct_system
 from serving import client
 
 NOVEL_WORDS = 2  # words an answer may add to the question and still be the question again

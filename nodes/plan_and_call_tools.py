@@ -1,17 +1,17 @@
 """Node: stream the plan, and run each call the moment its line and its inputs are ready.
 
-The planner tier writes the plan in the plan language (`nodes.plan_parser`), its
-grammar enforced by the server where it can be (`nodes.plan_grammar`). Each line the
-parser completes goes straight to the task fetching unit (`nodes.task_fetching`), which
+The planner tier writes the plan in the plan language (`engine.language.parser`), its
+grammar enforced by the server where it can be (`engine.language.grammar`). Each line the
+parser completes goes straight to the task fetching unit (`engine.scheduler.task_fetching`), which
 starts it at once or when the calls it refers to end: tools run while the rest of the
 plan is still being written, and a dependent call waits for nothing but its inputs.
-Each call is its own child run, with its own events and timing (`nodes.call_tool`).
+Each call is its own child run, with its own events and timing (`engine.scheduler.call_tool`).
 
 For chat clients the plan is an AI message whose `tool_calls` appear one by one as
 their lines complete, and each result a `ToolMessage` as it ends; while the planner
 reads the question, the message says what is happening. A new round runs only when
 the plan ends with `replan()` or a reference names a field its input lacks; otherwise,
-while the last calls run, the answer's prompt is read ahead (`nodes.read_ahead`).
+while the last calls run, the answer's prompt is read ahead (`engine.accelerators.read_ahead`).
 """
 
 from __future__ import annotations
@@ -36,27 +36,27 @@ from langgraph.config import get_config
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
-from graphs.callers import caller_id
-from graphs.context import Context
-from graphs.domain import Domain, PlanExample
-from graphs.settings import settings
-from graphs.state import CallStatus, State, ToolResult, current, turn_of
-from graphs.stores import store_of
-from nodes import early_answer
+from core.callers import caller_id
+from core.context import Context
+from core.conversation import earlier_turns, last_user_text
+from core.domain import Domain, PlanExample
+from core.settings import settings
+from core.state import CallStatus, State, ToolResult, current, turn_of
+from core.steps import note, step, time_apart
+from core.stores import store_of
+from engine.accelerators import early_answer
+from engine.accelerators.examples import example_index
+from engine.accelerators.read_ahead import ReadAhead
+from engine.accelerators.speculation import Speculation, predicted_calls, result_calls
+from engine.accelerators.templates import domain_vocabulary, learn, learned_templates, template_bank
+from engine.language.grammar import plan_grammar
+from engine.language.parser import PlanError, PlanParser, Task
+from engine.language.services import PlanCalls, plan_calls
+from engine.scheduler.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
+from engine.scheduler.task_fetching import TaskFetchingUnit
 from nodes.answer_directly import direct_messages, write_answer
-from nodes.call_tool import Outcome, call_id, call_tool, run_tool, tool_message
-from nodes.conversation import earlier_turns, last_user_text
-from nodes.plan_examples import example_index
-from nodes.plan_grammar import plan_grammar
-from nodes.plan_parser import PlanError, PlanParser, Task
-from nodes.plan_services import PlanCalls, plan_calls
-from nodes.plan_templates import domain_vocabulary, learn, learned_templates, template_bank
-from nodes.read_ahead import ReadAhead
-from nodes.render_prompts import planner_system, planner_user, question_parts
-from nodes.speculation import Speculation, predicted_calls, result_calls
-from nodes.steps import note, step, time_apart
 from nodes.synthesize_answer import answer_messages
-from nodes.task_fetching import TaskFetchingUnit
+from prompts.render import planner_system, planner_user, question_parts
 from serving import client
 
 STEP = "plan_and_call_tools"

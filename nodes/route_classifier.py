@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
-from graphs.domain import Domain, Route
+from core.domain import Domain, Route
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 
@@ -96,8 +96,8 @@ def cross_validate(
 
 def main(argv: list[str] | None = None) -> int:
     """Print the served domain's router accuracy (cross-validated) at a few thresholds."""
-    from graphs.context import Context
-    from graphs.served import served_domain
+    from core.context import Context
+    from deploy.served import served_domain
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)

@@ -15,14 +15,14 @@ from typing import Any, get_args
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.domain import Domain
-from graphs.state import Route, State
-from nodes import early_answer
-from nodes.conversation import last_user_text
-from nodes.render_prompts import router_system
+from core.context import Context
+from core.conversation import last_user_text
+from core.domain import Domain
+from core.state import Route, State
+from core.steps import note, step
+from engine.accelerators import early_answer
 from nodes.route_classifier import classifier_for
-from nodes.steps import note, step
+from prompts.render import router_system
 from serving import client
 
 

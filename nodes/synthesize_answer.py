@@ -8,13 +8,13 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.domain import Domain
-from graphs.settings import settings
-from graphs.state import State, ToolResult, current
-from nodes.conversation import earlier_turns, last_user_text
-from nodes.render_prompts import synthesizer_system, synthesizer_user, synthesizer_user_start
-from nodes.steps import step
+from core.context import Context
+from core.conversation import earlier_turns, last_user_text
+from core.domain import Domain
+from core.settings import settings
+from core.state import State, ToolResult, current
+from core.steps import step
+from prompts.render import synthesizer_system, synthesizer_user, synthesizer_user_start
 from serving import client
 
 

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from graphs.settings import settings
+from core.settings import settings
 from serving.deadlines import ModelCallError
 
 _slots: dict[str, int | None] = {}  # base URL -> its llama.cpp slots (None: no limit)

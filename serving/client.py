@@ -26,8 +26,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langgraph.constants import TAG_NOSTREAM
 
-from graphs.context import Context, Tier
-from graphs.settings import TierServer, settings
+from core.context import Context, Tier
+from core.settings import TierServer, settings
 from serving.admission import admitted, server_slots
 from serving.compat import CompatChatOpenAI, content_text
 from serving.deadlines import ModelCallError, deadline, who
@@ -101,7 +101,7 @@ def chat_model(
 ) -> BaseChatModel:
     """Return the (cached) chat model of a tier, on its server's pooled HTTP client.
 
-    The server is the operator's (`graphs.settings`), or `server` (the fallback); the
+    The server is the operator's (`core.settings`), or `server` (the fallback); the
     answer length and the deadline are the run's. With `tools`, the model also reads
     tool calls a small model wrote as text. The ReAct baseline and the warm-up use this.
     """

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import openai
 
-from graphs.context import Context, Tier
-from graphs.settings import TierServer
+from core.context import Context, Tier
+from core.settings import TierServer
 from serving.compat import ModelReplyError
 
 

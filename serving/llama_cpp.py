@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphs.settings import TIERS, Settings, settings
+from core.settings import TIERS, Settings, settings
 from serving.models import LARGE, SMALL, ModelError, ModelSpec, model_path, prepare
 from serving.process import (
     ModelServer,

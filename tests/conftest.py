@@ -20,7 +20,7 @@ os.environ["LANGGRAPH_NO_VERSION_CHECK"] = "true"
 @pytest.fixture(autouse=True)
 def context_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep a developer's own settings (PLANNER_MODEL, LLM_BASE_URL, ...) out of the tests."""
-    from graphs.context import Context
+    from core.context import Context
 
     for f in fields(Context):
         monkeypatch.delenv(f.name.upper(), raising=False)
@@ -29,10 +29,10 @@ def context_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_store() -> Iterator[None]:
-    """Give each test its own store of learned plans (`graphs.stores`)."""
+    """Give each test its own store of learned plans (`core.stores`)."""
     from langgraph.store.memory import InMemoryStore
 
-    from graphs.stores import use_store
+    from core.stores import use_store
 
     with use_store(InMemoryStore()):
         yield

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.domain import Domain, load_plan_examples, load_route_examples
+from core.domain import Domain, load_plan_examples, load_route_examples
 from tools.calculator import calculator
 from tools.http_get import http_get
 from tools.query_database import query_database, schema_text

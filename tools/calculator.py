@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from langchain_core.tools import tool
 
-from graphs.domain import read_only
+from core.domain import read_only
 
 Number = int | float
 

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 from langchain_core.tools import tool
 
-from graphs.call_details import add_to_call
-from graphs.context import current_context
-from graphs.domain import read_only
-from graphs.settings import origin_of, settings
+from core.call_details import add_to_call
+from core.context import current_context
+from core.domain import read_only
+from core.settings import origin_of, settings
 from tools.run_share import RunShare
 
 MAX_BYTES = 4000  # of the body, decoded, in the text returned
@@ -76,7 +76,7 @@ async def fetch(url: str, allowed: frozenset[str], timeout: float) -> str:
     Everything happens within one deadline, `timeout` seconds: waiting for a connection
     (one of the run's `MAX_CONNECTIONS_PER_RUN`, then one of the pool's), connecting, the
     headers, the body, and redirects. The wait is reported to the tool call as `wait_ms`
-    (`graphs.call_details`) and named in a timeout's message. A redirect is followed only
+    (`core.call_details`) and named in a timeout's message. A redirect is followed only
     when its target is itself allowed (up to `MAX_REDIRECTS`); otherwise the result is its
     status and `Location`, not followed. The body is read raw and decoded here (identity,
     gzip or deflate, what the client asks for), stopping once `MAX_BYTES` are decoded or

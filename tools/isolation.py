@@ -4,7 +4,7 @@ A tool's timeout cancels an `await`; it cannot stop Python code that never await
 thread cannot be stopped at all. A tool that computes (parses, searches, solves) on input a
 model chose should run that computation here::
 
-    from graphs.context import current_context
+    from core.context import current_context
     from tools.isolation import run_in_process
 
     def solve(puzzle: str) -> str:  # module level: workers import it by name

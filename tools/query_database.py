@@ -13,8 +13,8 @@ from typing import Any
 
 from langchain_core.tools import tool
 
-from graphs.call_details import add_to_call
-from graphs.domain import read_only
+from core.call_details import add_to_call
+from core.domain import read_only
 from tools.run_share import RunShare
 from tools.sql_functions import BoundedFunctions
 

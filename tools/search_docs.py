@@ -11,7 +11,7 @@ from pathlib import Path
 import bm25s
 from langchain_core.tools import tool
 
-from graphs.domain import read_only
+from core.domain import read_only
 
 DOCS_DIR = Path(__file__).parent / "data" / "docs"
 TOP_K = 2

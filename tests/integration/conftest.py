@@ -5,7 +5,7 @@
 run (the ones that prove the engine: the graph end to end, parallel branches,
 streaming, the prefix cache), unless `VLLM_CPU_FULL=1` (`make vllm-cpu-test`).
 
-Every server is warmed before the tests (`graphs.warmup`): its stable prompts are
+Every server is warmed before the tests (`deploy.warmup`): its stable prompts are
 read once, and the model timeout of the tests' Context is sized from how long that
 cold read took, so no test depends on how fast this machine happens to be.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from core.context import Context
+from core.settings import TIERS, Settings, use_settings
+from deploy.warmup import warm_up
 from evals import dev_server
-from graphs.context import Context
-from graphs.settings import TIERS, Settings, use_settings
-from graphs.warmup import warm_up
 from serving import vllm_cpu
 from serving.llama_cpp import embedded_servers
 from serving.models import ModelError, prepare

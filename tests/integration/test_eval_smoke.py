@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.context import Context
 from evals.run import parse_args, run_suite
-from graphs.context import Context
 
 
 async def test_one_question_per_group_on_both_graphs(llm_context: Context, tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
+from core.context import Context
+from core.settings import settings, use_settings
+from core.state import State, ToolResult
 from evals.services import ExternalServices
-from graphs.context import Context
 from graphs.fast_agent import graph
-from graphs.settings import settings, use_settings
-from graphs.state import State, ToolResult
 from nodes.synthesize_answer import answer_messages
 from serving import client
 from tools import SHOP

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 
-from graphs.context import Context
+from core.context import Context
 from graphs.react_agent import graph
 from tools.query_database import run_query
 

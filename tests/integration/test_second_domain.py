@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from graphs.context import Context
+from core.context import Context
+from deploy.warmup import warm_up
 from graphs.fast_agent import build_graph
-from graphs.warmup import warm_up
 from tests.support.travel import TRAVEL
 
 

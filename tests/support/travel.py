@@ -11,7 +11,7 @@ import json
 
 from langchain_core.tools import tool
 
-from graphs.domain import Domain, PlanExample, read_only
+from core.domain import Domain, PlanExample, read_only
 
 FLIGHTS = {
     "NW100": {"flight": "NW100", "status": "delayed", "gate": "B12", "departs": "14:35"},

@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from graphs.context import Context
-from graphs.settings import TIERS, Settings, settings, use_settings
-from graphs.warmup import warm_up
+from core.context import Context
+from core.settings import TIERS, Settings, settings, use_settings
+from deploy.warmup import warm_up
 from serving.llama_cpp import embedded_servers
 from serving.models import ModelError, prepare
 from serving.process import ServerError, free_port, serves

@@ -16,9 +16,9 @@ from http.server import ThreadingHTTPServer
 import pytest
 from langchain_core.messages import HumanMessage
 
+from core.context import Context
+from core.settings import Settings, use_settings
 from evals.services import JSONHandler
-from graphs.context import Context
-from graphs.settings import Settings, use_settings
 from serving import admission, client
 from serving.client import ModelCallError
 

@@ -3,7 +3,7 @@
 import pytest
 from langgraph_sdk import Auth
 
-from graphs.auth import authenticate, check_run_settings
+from deploy.auth import authenticate, check_run_settings
 
 
 @pytest.mark.parametrize(

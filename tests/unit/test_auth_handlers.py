@@ -9,8 +9,8 @@ import pytest
 from langgraph_sdk import Auth
 from langgraph_sdk.auth.types import StudioUser
 
-from graphs import auth as guard
-from graphs.settings import Settings, use_settings
+from core.settings import Settings, use_settings
+from deploy import auth as guard
 
 A, B = guard.identity_of("keyA"), guard.identity_of("keyB")
 

@@ -2,14 +2,14 @@
 
 import pytest
 
-from graphs.input_size import (
+from core.settings import Settings
+from deploy.input_size import (
     InputTooLargeError,
     chars_in,
     check_chars,
     check_messages,
     messages_in,
 )
-from graphs.settings import Settings
 
 
 def test_every_string_counts_its_characters_whatever_the_shape() -> None:

@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from langchain_core.tools import tool
 
-from graphs.context import Context
-from graphs.domain import Domain
-from nodes.call_tool import call_tool, tool_message
-from nodes.plan_parser import Task
+from core.context import Context
+from core.domain import Domain
+from engine.language.parser import Task
+from engine.scheduler.call_tool import call_tool, tool_message
 from tools import SHOP
 
 

@@ -9,8 +9,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
-from graphs.context import Context
-from graphs.settings import Settings, settings, use_settings
+from core.context import Context
+from core.settings import Settings, settings, use_settings
 from serving import client
 from serving.compat import CompatChatOpenAI, parse_text_tool_calls
 from tools import calculator

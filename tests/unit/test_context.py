@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from graphs.context import Context
-from graphs.settings import Settings, settings, use_settings
+from core.context import Context
+from core.settings import Settings, settings, use_settings
 from serving.models import LARGE, SMALL
 
 

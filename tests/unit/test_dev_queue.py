@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from serving import dev_queue
+from deploy import dev_queue
 
 
 class Runs:

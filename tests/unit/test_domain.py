@@ -7,13 +7,13 @@ import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 
+from core.context import Context
+from core.domain import Domain, PlanExample, load_plan_examples
+from engine.language.grammar import plan_grammar
+from engine.language.parser import PlanError, PlanParser
+from engine.language.services import parse_services, plan_calls
 from graphs import fast_agent, react_agent
-from graphs.context import Context
-from graphs.domain import Domain, PlanExample, load_plan_examples
-from nodes import render_prompts
-from nodes.plan_grammar import plan_grammar
-from nodes.plan_parser import PlanError, PlanParser
-from nodes.plan_services import parse_services, plan_calls
+from prompts import render as render_prompts
 from tests.support.travel import TRAVEL
 from tools import SHOP
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 
-from graphs.context import Context
-from nodes import early_answer
+from core.context import Context
+from engine.accelerators import early_answer
 from tests.unit.test_fast_agent import run
 
 UNSURE = Context(router_confidence=1.0)  # the classifier is never sure: the planner decides

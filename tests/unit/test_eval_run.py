@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from evals.dataset import GROUPS, Question, fact_found, load_dataset, missing_facts
 from evals.recorder import RunRecorder, union_seconds
 from evals.run import parse_args, run_suite, select
 from evals.runner import used_and_wasted
-from graphs.settings import Settings
 
 
 def test_union_of_intervals_counts_overlap_once() -> None:

@@ -18,6 +18,8 @@ import langsmith
 import pytest
 from langsmith import utils as ls_utils
 
+from core.context import Context
+from core.settings import Settings, use_settings
 from evals.dataset import Question, load_dataset
 from evals.experiment import (
     correctness,
@@ -32,8 +34,6 @@ from evals.experiment import (
 )
 from evals.run import parse_args, run_suite, simulated_gpu
 from evals.services import ExternalServices, JSONHandler
-from graphs.context import Context
-from graphs.settings import Settings, use_settings
 
 KEYS = {"correct", "e2e_ms", "first_token_ms", "route_ok"}
 TENANT = "00000000-0000-0000-0000-000000000001"
@@ -258,7 +258,7 @@ def fake_langsmith(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLangSmith]:
     monkeypatch.setenv("LANGSMITH_ENDPOINT", server.url)
     monkeypatch.setenv("LANGSMITH_API_KEY", "test")
     monkeypatch.setenv("LANGSMITH_TRACING", "true")
-    monkeypatch.setenv("LANGSMITH_DISABLE_RUN_COMPRESSION", "true")  # as serving.tracing does
+    monkeypatch.setenv("LANGSMITH_DISABLE_RUN_COMPRESSION", "true")  # as deploy.tracing does
     for var in ("LANGCHAIN_TRACING_V2", "LANGCHAIN_ENDPOINT", "LANGCHAIN_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     ls_utils.get_env_var.cache_clear()  # type: ignore[attr-defined]
@@ -380,7 +380,7 @@ def test_langsmith_flag_without_a_key_is_an_error() -> None:
 async def test_the_eval_runner_writes_the_report_from_the_experiments(
     fake_langsmith: FakeLangSmith, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from serving import tracing
+    from deploy import tracing
 
     client = client_for(fake_langsmith)
     monkeypatch.setattr(tracing, "install_client", lambda: client)  # no process-wide client

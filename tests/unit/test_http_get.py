@@ -14,10 +14,10 @@ from langgraph.config import get_config
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
-from graphs.context import Context
-from graphs.settings import Settings
-from nodes.call_tool import call_tool
-from nodes.plan_parser import Task
+from core.context import Context
+from core.settings import Settings
+from engine.language.parser import Task
+from engine.scheduler.call_tool import call_tool
 from tests.support.loop_watch import LoopWatch
 from tests.support.runs import in_run
 from tools import SHOP

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from core.context import Context
+from core.settings import Settings
 from evals.load import Phase, benchmark, parse_args, pick_questions, render
 from evals.services import JSONHandler
-from graphs.context import Context
-from graphs.settings import Settings
 
 PLAN = '1. calculator(expression="6 * 7")\n2. join()'
 

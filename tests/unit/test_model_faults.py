@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from core.context import Context
+from core.settings import Settings, use_settings
 from evals.services import JSONHandler
-from graphs.context import Context
 from graphs.fast_agent import graph
-from graphs.settings import Settings, use_settings
 from serving.client import ModelCallError
 
 FAULTS: dict[str, Any] = {}

@@ -48,7 +48,7 @@ def test_a_taken_port_is_a_clear_error() -> None:
 
 
 def test_tiers_of_one_model_share_one_server_and_of_two_models_do_not() -> None:
-    from graphs.settings import Settings
+    from core.settings import Settings
     from serving.llama_cpp import embedded_servers
 
     servers = embedded_servers(Settings())

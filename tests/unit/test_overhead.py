@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.context import Context
 from evals.overhead import bench_graph, run_benchmark, service
 from evals.overhead_report import markdown, targets
-from graphs.context import Context
 from serving import client
 from tools import SHOP
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nodes.plan_parser import PlanError, PlanParser, Task, parse_args
+from engine.language.parser import PlanError, PlanParser, Task, parse_args
 
 TOOLS = {
     "query_database": ["sql"],
@@ -107,7 +107,7 @@ def test_numbering_continues_after_an_earlier_round() -> None:
 
 
 def test_a_later_rounds_grammar_numbers_on_from_the_calls_before_it() -> None:
-    from nodes.plan_grammar import plan_grammar
+    from engine.language.grammar import plan_grammar
     from tools import SHOP
 
     grammar = plan_grammar(SHOP, "", 2, first=3)  # round 1 was `1. ...` and `2. replan()`
@@ -118,7 +118,7 @@ def test_a_later_rounds_grammar_numbers_on_from_the_calls_before_it() -> None:
 
 
 def test_a_plan_of_several_parts_cannot_join_before_as_many_calls() -> None:
-    from nodes.plan_grammar import plan_grammar
+    from engine.language.grammar import plan_grammar
     from tools import SHOP
 
     grammar = plan_grammar(SHOP, "", 8, min_calls=2)

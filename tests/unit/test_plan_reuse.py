@@ -7,21 +7,21 @@ import pytest
 from langchain_core.tools import tool
 from langgraph.store.memory import InMemoryStore
 
-from evals.services import ExternalServices
-from graphs.context import Context
-from graphs.domain import Domain, PlanExample, read_only
-from graphs.fast_agent import build_graph
-from graphs.settings import Settings, use_settings
-from nodes.call_tool import Outcome
-from nodes.plan_examples import ExampleIndex
-from nodes.plan_templates import TemplateBank, learn, learned_templates, make_template
-from nodes.speculation import (
+from core.context import Context
+from core.domain import Domain, PlanExample, read_only
+from core.settings import Settings, use_settings
+from engine.accelerators.examples import ExampleIndex
+from engine.accelerators.speculation import (
     Speculation,
     predicted_calls,
     result_calls,
     service_calls,
     service_kinds,
 )
+from engine.accelerators.templates import TemplateBank, learn, learned_templates, make_template
+from engine.scheduler.call_tool import Outcome
+from evals.services import ExternalServices
+from graphs.fast_agent import build_graph
 from tools import SHOP
 
 SPEND = PlanExample(

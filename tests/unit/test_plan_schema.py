@@ -10,13 +10,13 @@ import pytest
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
-from graphs.domain import Domain, read_only
-from nodes.plan_grammar import plan_grammar
-from nodes.plan_parser import PlanError, PlanParser, Task
-from nodes.plan_schema import check, conform, signature_of, type_text
-from nodes.plan_services import plan_calls
-from nodes.render_prompts import tools_text
-from nodes.task_fetching import TaskFetchingUnit, resolve
+from core.domain import Domain, read_only
+from engine.language.grammar import plan_grammar
+from engine.language.parser import PlanError, PlanParser, Task
+from engine.language.schema import check, conform, signature_of, type_text
+from engine.language.services import plan_calls
+from engine.scheduler.task_fetching import TaskFetchingUnit, resolve
+from prompts.render import tools_text
 
 
 class Point(BaseModel):

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from graphs.call_details import call_details
+from core.call_details import call_details
 from tests.support.runs import in_run
 from tools.query_database import (
     MAX_CELL_CHARS,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nodes.render_prompts import planner_user, question_parts
+from prompts.render import planner_user, question_parts
 
 
 @pytest.mark.parametrize(

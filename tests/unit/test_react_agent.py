@@ -12,10 +12,10 @@ from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolM
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 
+from core.context import Context
+from core.settings import Settings, use_settings
 from graphs import react_agent
-from graphs.context import Context
-from graphs.settings import Settings, use_settings
-from nodes.render_prompts import react_system
+from prompts.render import react_system
 from serving import client
 from tests.support.travel import TRAVEL
 from tools import SHOP

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from langchain_core.tools import tool
 
-from graphs.context import Context
-from graphs.domain import Domain
+from core.context import Context
+from core.domain import Domain
+from core.state import ToolResult
+from engine.accelerators.read_ahead import ReadAhead
 from graphs.fast_agent import build_graph
-from graphs.state import ToolResult
-from nodes.read_ahead import ReadAhead
 from serving import client
 from tools import SHOP
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graphs.state import ToolResult
-from nodes.render_prompts import compact, format_results, synthesizer_user, synthesizer_user_start
+from core.state import ToolResult
+from prompts.render import compact, format_results, synthesizer_user, synthesizer_user_start
 
 
 def _result(index: int, output: str, ok: bool = True, **extra: Any) -> ToolResult:

@@ -2,9 +2,9 @@
 
 import json
 
+from engine.accelerators.templates import make_template, read_shape
 from evals.dataset import Question, load_dataset
 from evals.reuse import SHAPES, WORKLOAD, workload
-from nodes.plan_templates import make_template, read_shape
 
 
 def test_the_file_is_what_the_generator_writes() -> None:

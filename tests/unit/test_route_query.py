@@ -5,9 +5,9 @@ import json
 import pytest
 from langchain_core.messages import HumanMessage
 
-from graphs.context import Context
-from graphs.state import State
-from nodes.conversation import InvalidInputError, last_user_text
+from core.context import Context
+from core.conversation import InvalidInputError, last_user_text
+from core.state import State
 from nodes.route_classifier import RouteClassifier, classifier_for, cross_validate, features
 from nodes.route_query import route_query
 from tests.support.travel import TRAVEL

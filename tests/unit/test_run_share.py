@@ -9,9 +9,9 @@ from langgraph.config import get_config
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
-from graphs.context import Context
-from graphs.domain import Domain
-from nodes.call_tool import run_tool
+from core.context import Context
+from core.domain import Domain
+from engine.scheduler.call_tool import run_tool
 from tests.support.runs import in_run
 from tools.run_share import RunShare, current_run
 

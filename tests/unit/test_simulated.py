@@ -9,6 +9,10 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from core.context import Context
+from core.settings import Settings, use_settings
+from engine.language.parser import PlanParser
+from engine.language.services import plan_calls
 from evals.dataset import load_dataset
 from evals.oracle import Oracle, TimedCall, call_text, chain_of, tokens
 from evals.report import ceiling
@@ -17,10 +21,6 @@ from evals.runner import run_one
 from evals.services import ExternalServices
 from evals.simulated import SimulatedModels, SimulationDriftError
 from evals.tables import bound_ms, written_bound_ms
-from graphs.context import Context
-from graphs.settings import Settings, use_settings
-from nodes.plan_parser import PlanParser
-from nodes.plan_services import plan_calls
 from tools import SHOP
 
 QUESTIONS = {q.id: q for q in load_dataset()}

@@ -6,9 +6,14 @@ from typing import Any
 
 import pytest
 
-from graphs.state import ToolResult
-from nodes.plan_parser import Task
-from nodes.task_fetching import TaskFetchingUnit, UnresolvedReferenceError, lookup, resolve
+from core.state import ToolResult
+from engine.language.parser import Task
+from engine.scheduler.task_fetching import (
+    TaskFetchingUnit,
+    UnresolvedReferenceError,
+    lookup,
+    resolve,
+)
 
 
 def result(index: int, data: Any, output: str = "", ok: bool = True) -> ToolResult:

@@ -7,17 +7,17 @@ from typing import Any
 
 from langgraph.store.memory import InMemoryStore
 
-from graphs.context import Context
-from graphs.domain import Domain, PlanExample
-from graphs.fast_agent import build_graph
-from graphs.stores import use_store
-from nodes.plan_templates import (
+from core.context import Context
+from core.domain import Domain, PlanExample
+from core.stores import use_store
+from engine.accelerators.templates import (
     TemplateBank,
     learn,
     learned_templates,
     make_template,
     read_shape,
 )
+from graphs.fast_agent import build_graph
 from tools import SHOP
 
 SPEND_SQL = (
@@ -118,7 +118,7 @@ def test_a_slot_value_is_escaped_for_sql_and_the_plan_string() -> None:
         "How much has Acme Corp spent with us in 2024?", spend_plan("Acme Corp", "2024")
     )
     assert template is not None
-    from nodes.plan_templates import _filled
+    from engine.accelerators.templates import _filled
 
     plan = _filled(template, {"slot1": 'O\'Hara "Co"', "slot2": "2023"})
     assert "c.name = 'O''Hara \\\"Co\\\"'" in plan

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from langsmith.utils import tracing_is_enabled
 
+from deploy import tracing
+from deploy.tracing import configure_tracing, tracing_wanted
 from evals.services import JSONHandler
 from graphs.fast_agent import graph  # noqa: F401  # imported as the other tests import it
-from serving import tracing
-from serving.tracing import configure_tracing, tracing_wanted
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How many customers are in the database, and what is 6 times 7?"
@@ -41,7 +41,7 @@ from tests.support.models import ScriptedModels
 
 question, plan, flush = sys.argv[1], sys.argv[2], sys.argv[3] == "flush"
 models = ScriptedModels(planner=[plan], synthesizer=["Done."])
-from graphs.context import Context
+from core.context import Context
 from graphs.fast_agent import graph
 
 start = time.monotonic()

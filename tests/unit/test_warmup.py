@@ -2,10 +2,10 @@
 
 import pytest
 
-from graphs import warmup
-from graphs.context import Context
-from graphs.warmup import stable_prompts, warm_up
-from nodes.render_prompts import planner_system
+from core.context import Context
+from deploy import warmup
+from deploy.warmup import stable_prompts, warm_up
+from prompts.render import planner_system
 from tests.support.travel import TRAVEL
 from tools import SHOP
 
@@ -27,7 +27,7 @@ def test_another_domain_warms_its_own_prompts() -> None:
 
 @pytest.fixture
 def warmed(monkeypatch) -> list[Context]:  # type: ignore[no-untyped-def]
-    """The contexts `graphs.warmup.main` warmed up with (no server is called)."""
+    """The contexts `deploy.warmup.main` warmed up with (no server is called)."""
     read: list[Context] = []
 
     async def fake_warm_up(context: Context) -> dict[str, float]:

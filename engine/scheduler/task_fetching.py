@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graphs.state import CallStatus, ToolResult
-from nodes.plan_parser import REFERENCE, Task
+from core.state import CallStatus, ToolResult
+from engine.language.parser import REFERENCE, Task
 
 Execute = Callable[[Task, dict[str, Any]], Awaitable[ToolResult]]
 Progress = Callable[[list[ToolResult], bool], None]

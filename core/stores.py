@@ -2,7 +2,7 @@
 
 Served by a LangGraph server, a graph gets the server's store (`Runtime.store`: in
 memory under `langgraph dev`, Postgres on a production server), which every worker of
-the server shares and whose namespaces the auth handler (`graphs.auth`) scopes to the
+the server shares and whose namespaces the auth handler (`deploy.auth`) scopes to the
 caller that owns them. A graph run in-process (the CLI, tests, evals) has no server
 store and gets `LOCAL`, an in-memory store that lives as long as the process; tests
 and evals swap it with `use_store`. Nothing else that outlives a run is kept in a

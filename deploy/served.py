@@ -13,7 +13,7 @@ import importlib
 import os
 from functools import cache
 
-from graphs.domain import Domain
+from core.domain import Domain
 
 DEFAULT = "tools:SHOP"
 

@@ -5,7 +5,7 @@ A `Signature` is a tool's arguments, in order, each with its JSON schema (the sa
 an MCP tool carries), its `$ref`s inlined. From it come the compact form the planner
 reads (`sum_of(values: list[number], start: number = 0)`), the check every planned
 argument passes (`check`: the parser's, before a call starts), and the GBNF rule a
-grammar server decodes it with (`nodes.plan_grammar`). A wrong type is an error
+grammar server decodes it with (`engine.language.grammar`). A wrong type is an error
 naming the tool and the argument.
 """
 

@@ -1,7 +1,7 @@
 """The per-run knobs a caller may set, each within bounds: LangGraph Studio's form.
 
 Where the models run and what the tools may reach are the operator's
-(`graphs.settings`, environment only) and are not here, so no run can change them. An
+(`core.settings`, environment only) and are not here, so no run can change them. An
 environment variable named after an upper-cased field changes its default (e.g.
 `TOOL_TIMEOUT_SECONDS=5`). A value out of bounds, of the wrong type or not a number is
 an error naming the field; timeouts and the number of calls are also capped by the
@@ -17,7 +17,7 @@ from typing import Any
 
 from langgraph.runtime import get_runtime
 
-from graphs.settings import TIERS, Backend, Tier, parse_env, settings
+from core.settings import TIERS, Backend, Tier, parse_env, settings
 
 __all__ = ["TIERS", "Backend", "Context", "Tier", "current_context"]
 

@@ -20,8 +20,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from graphs.state import ToolResult
-from nodes.steps import time_apart
+from core.state import ToolResult
+from core.steps import time_apart
 from serving.client import READ_AHEAD as STEP  # one name: the step, the tag, the report
 
 log = logging.getLogger(__name__)

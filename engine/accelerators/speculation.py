@@ -26,13 +26,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphs.domain import Domain
-from nodes.call_tool import Outcome
-from nodes.plan_examples import example_index
-from nodes.plan_parser import PlanParser, Task
-from nodes.plan_services import plan_calls
-from nodes.plan_templates import Template, TemplateBank, question_values
-from nodes.render_prompts import usable_examples
+from core.domain import Domain
+from engine.accelerators.examples import example_index
+from engine.accelerators.templates import Template, TemplateBank, question_values
+from engine.language.parser import PlanParser, Task
+from engine.language.services import plan_calls
+from engine.scheduler.call_tool import Outcome
+from prompts.render import usable_examples
 
 RunTool = Callable[[str, dict[str, Any], str], Coroutine[Any, Any, Outcome]]
 

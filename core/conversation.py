@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
-from graphs.context import Context
-from graphs.settings import settings
-from graphs.state import State
+from core.context import Context
+from core.settings import settings
+from core.state import State
 from serving.compat import UnsupportedContentError, content_text
 
 HISTORY = 4  # messages of earlier turns the planner, synthesizer and direct answers see

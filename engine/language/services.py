@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from graphs.domain import Domain
-from nodes.plan_schema import Signature, conform, signature_of, strings
+from core.domain import Domain
+from engine.language.schema import Signature, conform, signature_of, strings
 
 _LINE = re.compile(r"^- (\w+): GET (.+?)(?:\s+->\s*(.*))?$", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"<([^<>]+)>")

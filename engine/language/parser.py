@@ -11,7 +11,7 @@ Every plan ends with `N. join()` (answer from these results) or `N. replan()` (r
 these, then plan again with their results, for a value no reference can carry).
 Arguments are keyword (or positional, in the tool's order) JSON literals: strings,
 numbers (`1.6e-19` too), true/false/null, lists `[1, 2.5]` and objects `{"x": 1}`, each
-checked against the tool's schema (`nodes.plan_schema`). Inside a string, `$N` stands
+checked against the tool's schema (`engine.language.schema`). Inside a string, `$N` stands
 for call N's result, `$N.field` for one field of it (a column of rows: all its values),
 `$N[0]` for an element of a list, and they chain (`$1[0].id`); N must be an earlier
 call, so a plan has no cycles.
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodes.plan_schema import Signature, untyped
+from engine.language.schema import Signature, untyped
 
 # `$N` and its path: `.field` and `[index]` steps, in any order (`$1[0].id`).
 REFERENCE = re.compile(r"\$(\d+)((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)")

@@ -1,4 +1,4 @@
-"""Prompt templates, laid out for prefix caching; `nodes.render_prompts` fills them in.
+"""Prompt templates, laid out for prefix caching; `prompts.render` fills them in.
 
 What is stable comes first and stays byte-identical across requests, so a server's
 prefix cache reuses it; what varies per query comes last. The planner, the

@@ -4,7 +4,7 @@ Read from environment variables only (an upper-cased field name each, e.g.
 `PLANNER_BASE_URL`; `LLM_BASE_URL` points every tier whose own `*_BASE_URL` is unset
 at one server), never from a run: whoever can start a run is a caller, and a caller
 must not send the operator's API key to a server of its choosing, nor open a host the
-operator never allowed. The per-run knobs a caller may set are in `graphs.context`.
+operator never allowed. The per-run knobs a caller may set are in `core.context`.
 In-process code (tests, evals, benchmarks) swaps them with `use_settings`.
 """
 

@@ -28,9 +28,9 @@ from functools import lru_cache
 
 from langgraph.store.base import BaseStore
 
-from graphs.domain import Domain, PlanExample
-from nodes.plan_examples import words
-from nodes.render_prompts import planner_system, usable_examples
+from core.domain import Domain, PlanExample
+from engine.accelerators.examples import words
+from prompts.render import planner_system, usable_examples
 
 # A candidate value: a run of capitalized words ("Acme Corp", "Northwind Aero 13"), a
 # number ("2,450", "12%"), or a code ("USD"). Read on text whose whitespace is single
@@ -132,7 +132,7 @@ class Template:
 
         Alike: as many values, with the slots' kinds in the same places, and at least
         `LIKE` of their content words in common (Jaccard). A guess only predicts calls to
-        start early (`nodes.speculation`); it is never run as the plan.
+        start early (`engine.accelerators.speculation`); it is never run as the plan.
         """
         if len(shape.values) != len(self.slots) or not self.kinds:
             return None

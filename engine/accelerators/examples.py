@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from graphs.domain import Domain, PlanExample
-from nodes.render_prompts import usable_examples
+from core.domain import Domain, PlanExample
+from prompts.render import usable_examples
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(

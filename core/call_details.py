@@ -2,7 +2,7 @@
 
 A tool reports with `add_to_call(wait_ms=...)`; whoever runs the call collects it with
 `call_details()` around it: the fast agent adds it to the call's timing entry
-(`nodes.call_tool`). Tools and nodes both import this module, and neither the other.
+(`engine.scheduler.call_tool`). Tools and nodes both import this module, and neither the other.
 """
 
 from __future__ import annotations

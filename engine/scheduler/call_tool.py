@@ -21,12 +21,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
 from langgraph.graph.message import push_message
 
-from graphs.call_details import call_details
-from graphs.context import Context
-from graphs.domain import Domain
-from graphs.state import CallStatus, ToolResult
-from nodes.plan_parser import Task
-from nodes.steps import emit
+from core.call_details import call_details
+from core.context import Context
+from core.domain import Domain
+from core.state import CallStatus, ToolResult
+from core.steps import emit
+from engine.language.parser import Task
 
 DISPLAY_CHARS = 1500  # of a result, in the ToolMessage a chat client shows
 
@@ -45,7 +45,7 @@ class Outcome:
     status: CallStatus
     started: float
     ended: float
-    details: dict[str, float] = field(default_factory=dict)  # e.g. wait_ms (graphs.call_details)
+    details: dict[str, float] = field(default_factory=dict)  # e.g. wait_ms (core.call_details)
 
 
 async def run_tool(

@@ -23,8 +23,8 @@ from langchain_core.tracers.context import register_configure_hook
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.state import turn_of
+from core.context import Context
+from core.state import turn_of
 
 NodeT = TypeVar("NodeT", bound=Callable[..., Awaitable[dict[str, Any]]])
 
@@ -93,7 +93,7 @@ register_configure_hook(_timer, inheritable=True)  # every callback manager in a
 def time_apart(details: dict[str, Any]) -> None:
     """Time the model calls made from here on (in this task) into `details`, silently.
 
-    For a call begun in one step on behalf of a later one (`nodes.early_answer`): the
+    For a call begun in one step on behalf of a later one (`engine.accelerators.early_answer`): the
     later step adds the timing to its own entry.
     """
     _timer.set(ModelCallTimer(details, lambda _: None))
@@ -115,7 +115,7 @@ def step(name: str) -> Callable[[NodeT], NodeT]:
     """Time a node, stream its start/end as custom events, and record it in `timings`.
 
     The entry carries the turn (the number of user messages), so a new turn's first
-    entry replaces the previous turn's (`graphs.state.this_turn`). A node may return
+    entry replaces the previous turn's (`core.state.this_turn`). A node may return
     `timings` of its own (one per tool call, say); they follow the step's entry.
     """
 

@@ -5,7 +5,7 @@ the planner and the synthesizer (about 1,000 tokens each) cost 15-30 s to read c
 on 2 CPU cores and nothing once cached. `make up` runs this after starting the
 embedded servers; the integration tests run it before timing anything.
 
-    python -m graphs.warmup [--if-changed]
+    python -m deploy.warmup [--if-changed]
 
 With `--if-changed` (what `make up` and so `make demo` use), servers that already read
 these very prompts are left alone: a warm-up request takes a slot of its own, so run
@@ -26,11 +26,11 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from graphs.context import Context, Tier
-from graphs.domain import Domain
-from graphs.served import served_domain
-from graphs.settings import TIERS, settings
-from nodes import render_prompts
+from core.context import Context, Tier
+from core.domain import Domain
+from core.settings import TIERS, settings
+from deploy.served import served_domain
+from prompts import render as render_prompts
 from serving import client
 from serving.llama_cpp import RUN_DIR
 

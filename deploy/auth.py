@@ -1,14 +1,14 @@
 """Who may do what through the served API (`langgraph.json` "auth"): callers are not operators.
 
-- A caller may set only the run knobs of `graphs.context.Context`, within their bounds.
+- A caller may set only the run knobs of `core.context.Context`, within their bounds.
   A request whose `context` (or `config.configurable`, which the server copies into
-  it) names an operator setting (`graphs.settings.Settings`: servers, models, allowed
+  it) names an operator setting (`core.settings.Settings`: servers, models, allowed
   origins...) or any other unknown field is refused with 403 naming it; a knob out of
   bounds is refused with 422 naming it. This holds for runs (threads and stateless),
   assistants and crons: every way to give a run its context.
 - With `API_KEYS` set (comma-separated), every request needs one of them in the
   `x-api-key` header, and each key is one caller (`key-` and a prefix of the key's
-  SHA-256: what `graphs.callers` reads inside a run). A caller sees and changes only
+  SHA-256: what `core.callers` reads inside a run). A caller sees and changes only
   what it made: its threads (with their runs and state), assistants and crons carry
   `owner` in their metadata, and its store items live in namespaces whose first
   label is its identity. The graphs' own assistants (made by the server from
@@ -16,7 +16,7 @@
   A request no key vouches for (`langgraph dev` lets LangGraph Studio in without
   one) is refused. Without `API_KEYS`, anyone who reaches the server is the same
   anonymous caller: keep such a server on localhost (`make dev` listens on 127.0.0.1).
-- What a request would store is measured first (`graphs.input_size`): a run's or
+- What a request would store is measured first (`deploy.input_size`): a run's or
   cron's input over `MAX_INPUT_MESSAGES` messages, or any request storing more than
   `MAX_INPUT_CHARS` characters, is refused with 413 before anything is kept. A
   thread's state changes only through runs: the server does not show this guard the
@@ -34,9 +34,9 @@ from typing import Any
 from langgraph_sdk import Auth
 from langgraph_sdk.auth.types import AssistantsCreate, AssistantsUpdate, RunsCreate
 
-from graphs.context import Context
-from graphs.input_size import InputTooLargeError, check_chars, check_messages
-from graphs.settings import Settings, settings
+from core.context import Context
+from core.settings import Settings, settings
+from deploy.input_size import InputTooLargeError, check_chars, check_messages
 
 auth = Auth()
 
@@ -237,7 +237,7 @@ async def on_store(ctx: Auth.types.AuthContext, value: Any) -> None:
 async def nothing_else(ctx: Auth.types.AuthContext, value: Any) -> None:
     """Anything no handler above covers (a resource or action a newer server adds): refused."""
     raise Auth.exceptions.HTTPException(
-        status_code=403, detail=f"{ctx.resource}.{ctx.action} is not allowed by graphs/auth.py"
+        status_code=403, detail=f"{ctx.resource}.{ctx.action} is not allowed by deploy/auth.py"
     )
 
 

@@ -1,4 +1,4 @@
-"""Fill the prompt templates (`nodes.prompts`) from a domain, the run's settings and results.
+"""Fill the prompt templates (`prompts.templates`) from a domain, the run's settings and results.
 
 Everything stable (the system prompts) is built once per domain and configuration and
 is byte-identical on every call. Tool results reach a model only through
@@ -14,11 +14,11 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from graphs.domain import Domain, PlanExample
-from graphs.state import ToolResult
-from nodes import prompts
-from nodes.plan_schema import signature_of
-from nodes.plan_services import parse_services, plan_calls
+from core.domain import Domain, PlanExample
+from core.state import ToolResult
+from engine.language.schema import signature_of
+from engine.language.services import parse_services, plan_calls
+from prompts import templates as prompts
 
 MAX_RESULT_CHARS = 2000  # one result, as the models see it
 MAX_RESULTS_CHARS = 8000  # all results of a turn together

@@ -1,6 +1,6 @@
 """Who is calling: the identity a run belongs to, for what is scoped or shared per caller.
 
-Behind the served API (`graphs.auth`) every run carries the authenticated user the
+Behind the served API (`deploy.auth`) every run carries the authenticated user the
 server injects (`Runtime.server_info.user`, or `configurable.langgraph_auth_user_id`,
 which the server sets and a request cannot). What one caller teaches (learned plans),
 and its share of a model server's slots, are keyed on this. In-process runs (the CLI,

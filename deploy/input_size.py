@@ -1,6 +1,6 @@
 """How much a request would store: its messages and characters, measured before anything is kept.
 
-`graphs.auth` refuses a request over the operator's ceilings (`MAX_INPUT_MESSAGES`,
+`deploy.auth` refuses a request over the operator's ceilings (`MAX_INPUT_MESSAGES`,
 `MAX_INPUT_CHARS`) before the server stores or checkpoints any of it. The measure does not
 care what shape the content has: every string anywhere in the value counts its
 characters (message text, content-part lists, tool-call arguments, dictionary keys), and

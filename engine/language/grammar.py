@@ -13,9 +13,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from graphs.domain import Domain
-from nodes.plan_schema import Schema, Signature
-from nodes.plan_services import plan_calls
+from core.domain import Domain
+from engine.language.schema import Schema, Signature
+from engine.language.services import plan_calls
 
 _COMMON = r"""string ::= "\"" char* "\""
 char ::= [^"\\\n] | "\\" ["\\nt/]
@@ -125,7 +125,7 @@ def plan_grammar(
     A later round numbers on from the calls before it (`first`: the number after its
     `replan()` line), as the parser and the results shown to the planner do.
 
-    The calls are the domain's tools and the configured services (`nodes.plan_services`).
+    The calls are the domain's tools and the configured services (`engine.language.services`).
     With `min_calls`, the plan may not `join()` before that many calls (it may always
     `replan()`): a question of three parts gets at least three calls, where a small
     planner would otherwise stop after the first.

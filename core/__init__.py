@@ -1,0 +1,8 @@
+"""The ground every package stands on: what a domain, a run's state and knobs, and the operator's settings are.
+
+Owns: `Domain` (tools, knowledge, examples), the graph `State`, the run's `Context`
+knobs, the operator's `Settings`, who a run's caller is (`callers`), the store of what
+outlives a run (`stores`), the per-step timing record (`steps`) and reading a
+conversation (`conversation`). May import: the standard library, LangChain and
+LangGraph; nothing of this project.
+"""
