@@ -1,4 +1,4 @@
-"""The ground every package stands on: what a domain, a run's state and knobs, and the operator's settings are.
+"""The ground every package stands on: domains, run state and knobs, operator settings.
 
 Owns: `Domain` (tools, knowledge, examples), the graph `State`, the run's `Context`
 knobs, the operator's `Settings`, who a run's caller is (`callers`), the store of what
