@@ -19,32 +19,20 @@ from typing import Any
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
 )
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
-from core.context import Context, Tier
-from core.conversation import earlier_turns, last_user_text
+from core.context import Context
 from core.domain import Domain
 from core.state import State, turn_of
 from core.steps import emit, note, step
 from engine.accelerators import early_answer
-from prompts.render import direct_system
+from engine.accelerators.early_answer import write_answer
+from prompts.render import direct_messages
 from serving import client
 
 NOVEL_WORDS = 2  # words an answer may add to the question and still be the question again
-
-
-def direct_messages(state: State, context: Context, domain: Domain) -> list[BaseMessage]:
-    """Return what the direct answer is asked: its prompt, recent turns and the query."""
-    return [
-        SystemMessage(direct_system(domain)),
-        *earlier_turns(state),
-        HumanMessage(last_user_text(state, context)),
-    ]
 
 
 @step("answer_directly")
@@ -78,13 +66,6 @@ async def answer_directly(
         if message is None:
             raise client.ModelCallError("the synthesizer tier streamed an empty answer")
     return {"messages": [message], "early_answer": None}
-
-
-async def write_answer(
-    context: Context, tier: Tier, messages: list[BaseMessage], answer: early_answer.EarlyAnswer
-) -> AIMessage:
-    """Write a tier's answer into `answer`, kept out of the user's stream until shown."""
-    return await client.stream_answer(context, tier, messages, quiet=True, on_text=answer.add)
 
 
 async def _stream(answer: early_answer.EarlyAnswer, question: str | None) -> AIMessage | None:

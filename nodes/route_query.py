@@ -16,12 +16,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from core.context import Context
-from core.conversation import last_user_text
 from core.domain import Domain
 from core.state import Route, State
 from core.steps import note, step
 from engine.accelerators import early_answer
 from nodes.route_classifier import classifier_for
+from prompts.conversation import last_user_text
 from prompts.render import router_system
 from serving import client
 

@@ -1,4 +1,6 @@
-"""What the models are asked: the prompt texts (`templates`) and their rendering (`render`).
+"""What the models are asked: the prompt texts (`templates`), their rendering (`render`).
 
-May import: `core` and `engine.language` (tools' signatures, services in solved plans).
+`conversation` reads the question and the recent turns out of a thread's messages.
+May import: `core`, `serving` (message content every server takes) and
+`engine.language` (tools' signatures, services in solved plans).
 """

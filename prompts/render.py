@@ -14,11 +14,16 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from core.context import Context
 from core.domain import Domain, PlanExample
-from core.state import ToolResult
+from core.settings import settings
+from core.state import State, ToolResult
 from engine.language.schema import signature_of
 from engine.language.services import parse_services, plan_calls
 from prompts import templates as prompts
+from prompts.conversation import earlier_turns, last_user_text
 
 MAX_RESULT_CHARS = 2000  # one result, as the models see it
 MAX_RESULTS_CHARS = 8000  # all results of a turn together
@@ -281,3 +286,27 @@ def _expand_services(
 
     expanded = _SERVICE_CALL.sub(fill, plan)
     return None if missing else expanded
+
+
+def answer_messages(
+    state: State, domain: Domain, results: Sequence[ToolResult], question: str | None
+) -> list[BaseMessage]:
+    """Return the synthesizer's messages; with no question yet, how they start (read ahead)."""
+    if question is None:
+        user = synthesizer_user_start(results)
+    else:
+        user = synthesizer_user(question, results)
+    return [
+        SystemMessage(synthesizer_system(domain, settings().http_services)),
+        *earlier_turns(state),
+        HumanMessage(user),
+    ]
+
+
+def direct_messages(state: State, context: Context, domain: Domain) -> list[BaseMessage]:
+    """Return what the direct answer is asked: its prompt, recent turns and the query."""
+    return [
+        SystemMessage(direct_system(domain)),
+        *earlier_turns(state),
+        HumanMessage(last_user_text(state, context)),
+    ]

@@ -22,9 +22,17 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
+
+from core.context import Context, Tier
+from core.state import ToolResult, turn_of
+from core.steps import time_apart
+from engine.accelerator import Accelerator, PlanRound
+from prompts.render import direct_messages
+from serving import client
 
 KEEP_SECONDS = 300.0  # an answer its run never took (the run was cancelled) is dropped
 _NO_CALL = "1.join()"  # a plan without calls, spaces removed
@@ -115,3 +123,66 @@ def _drop_stale() -> None:
     now = time.time()
     for key in [k for k, a in _held.items() if now - a.started > KEEP_SECONDS]:
         _held.pop(key).task.cancel()
+
+
+async def write_answer(
+    context: Context, tier: Tier, messages: list[BaseMessage], answer: EarlyAnswer
+) -> AIMessage:
+    """Write a tier's answer into `answer`, kept out of the user's stream until shown."""
+    return await client.stream_answer(context, tier, messages, quiet=True, on_text=answer.add)
+
+
+class AnswerWhilePlanning(Accelerator):
+    """Begin the direct answer beside the planner; drop it once the plan names a call."""
+
+    switch = "answer_while_planning"
+
+    def __init__(self, round_: PlanRound) -> None:
+        """Nothing begun yet."""
+        super().__init__(round_)
+        self.key: str | None = None
+
+    @classmethod
+    def wanted(cls, round_: PlanRound) -> bool:
+        """Only when the planner decides the route, in a turn's first round."""
+        decided = round_.state.route_decided_by == "planner"
+        return round_.context.answer_while_planning and decided and not round_.done
+
+    async def plan_starts(self) -> None:
+        """Begin the direct answer, its tokens held back."""
+        round_ = self.round
+        messages = direct_messages(round_.state, round_.context, round_.domain)
+        write = partial(_answer_early, round_.context, messages)
+        self.key = begin(write, turn_of(round_.state.messages))
+
+    async def plan_grows(self, text: str) -> None:
+        """Drop the answer the moment the plan shows a call: this is no direct answer."""
+        if self.key and plans_a_call(text):
+            await cancel(self.key)
+            self.key = None
+
+    async def plan_ends(self, results: list[ToolResult]) -> None:
+        """Drop the answer when the plan's calls gave results to answer from."""
+        if any(r["index"] not in {d["index"] for d in self.round.done} for r in results):
+            await cancel(self.key)
+            self.key = None
+
+    async def cancelled(self) -> None:
+        """Drop the answer."""
+        await cancel(self.key)
+
+    def notes(self) -> dict[str, Any]:
+        """Say whether the answer is still held for `answer_directly`."""
+        return {"answer_while_planning": self.key is not None}
+
+    def state(self) -> dict[str, Any]:
+        """Hand the held answer's key to `answer_directly`."""
+        return {"early_answer": self.key}
+
+
+async def _answer_early(
+    context: Context, messages: list[BaseMessage], answer: EarlyAnswer
+) -> AIMessage:
+    """Write the direct answer quietly, timed apart for `answer_directly` to report."""
+    time_apart(answer.details)
+    return await write_answer(context, "router", messages, answer)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from core.domain import Domain, PlanExample
-from prompts.render import usable_examples
+from core.domain import PlanExample
+
+if TYPE_CHECKING:  # the catalogue compiles this index: a type, not an import cycle
+    from engine.catalogue import Catalogue
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -101,7 +103,11 @@ class ExampleIndex:
         return [(self.examples[i], score) for score, i in best if score > 0]
 
 
-@lru_cache(maxsize=16)
-def example_index(domain: Domain, services: str) -> ExampleIndex:
-    """Return the index of a domain's examples usable with these services (built once)."""
-    return ExampleIndex(usable_examples(domain, services))
+def index_of(catalogue: Catalogue) -> ExampleIndex:
+    """Return the index of a catalogue's solved plans (built once per catalogue)."""
+    return catalogue.derived("examples", lambda c: ExampleIndex(list(c.examples)))
+
+
+def nearest_examples(catalogue: Catalogue, question: str, k: int) -> list[PlanExample]:
+    """Return the `k` solved plans nearest the question (none for k = 0)."""
+    return [example for example, _ in index_of(catalogue).nearest(question, k)] if k else []

@@ -22,6 +22,9 @@ from typing import Any
 
 from core.state import ToolResult
 from core.steps import time_apart
+from engine.accelerator import Accelerator, PlanRound
+from prompts.render import answer_messages
+from serving import client
 from serving.client import READ_AHEAD as STEP  # one name: the step, the tag, the report
 
 log = logging.getLogger(__name__)
@@ -78,3 +81,47 @@ class ReadAhead:
                 {"step": STEP, "start": start, "end": end, "ms": (end - start) * 1000,
                  "results": len(results), **details}
             )  # fmt: skip
+
+
+class ReadAheadResults(Accelerator):
+    """While the last calls run, the synthesizer's server reads the results already in."""
+
+    switch = "read_ahead"
+
+    def __init__(self, round_: PlanRound) -> None:
+        """Nothing read yet."""
+        super().__init__(round_)
+        self.reader = ReadAhead(self._read)
+
+    def call_ends(self, result: ToolResult) -> None:
+        """Send the results in so far, unless another round is planned (it reads them).
+
+        Looked at once the unit has the result (next turn of the event loop).
+        """
+        asyncio.get_running_loop().call_soon(self._update)
+
+    def plan_written(self) -> None:
+        """Send the results already in, if calls still run."""
+        self._update()
+
+    def _update(self) -> None:
+        round_ = self.round
+        if round_.parser.ended and not round_.parser.replan:
+            self.reader.update(round_.unit.ready(), round_.unit.running_calls() > 0)
+
+    async def plan_ends(self, results: list[ToolResult]) -> None:
+        """Wait for the read under way: the answer's prompt starts where it ends."""
+        await self.reader.finish()
+
+    async def cancelled(self) -> None:
+        """Stop the read under way."""
+        await self.reader.cancel()
+
+    def timings(self) -> list[dict[str, Any]]:
+        """Return one entry per read."""
+        return self.reader.timings
+
+    async def _read(self, results: list[ToolResult]) -> bool:
+        round_ = self.round
+        messages = answer_messages(round_.state, round_.domain, results, question=None)
+        return await client.read_prompt(round_.context, "synthesizer", messages)

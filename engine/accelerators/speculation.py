@@ -1,199 +1,31 @@
 """Speculation: start likely calls of read-only tools before the plan asks for them.
 
-Four sources predict calls from the question alone: a cached plan of a question of
-much the same shape, its values swapped for this question's (`TemplateBank.guess_for`:
-a paraphrase of a solved question, too different for the plan to be reused outright);
-the solved plans nearest to it (their calls that name nothing specific to their own
-question, such as a documents search on a topic: a small planner shown the same example
-tends to write the same call); the web services the question names, filled with its
-values of the kinds the solved plans pass them (`service_calls`: "the weather service
-for Oslo" is `weather(city="Oslo")`); and the domain's own hook (`Domain.speculate`). They
-start the moment the planning step does, in parallel with the planner; and when a call
-ends, a named service may start on a value it found (`result_calls`). At most as many
-calls start early in a round as the run may make (`Context.max_tool_calls`). A call the plan
-then asks for with exactly the same tool and arguments adopts the speculative one (its
-result, its earlier start); every other speculative call is cancelled and its result
-dropped, so it never reaches the answer. A tool not declared read-only is never started
-this way.
+The calls `engine.accelerators.predictions` reads off the question start the moment
+the planning step does, in parallel with the planner; when a call ends, a named
+service may start on a value it found. At most as many calls start early in a round as
+the run may make (`Context.max_tool_calls`), and they hold the run's parallel-call
+slots (`max_parallel_tools`) as planned calls do. A call the plan then asks for with
+exactly the same tool and arguments adopts the speculative one (its result, its earlier
+start); every other speculative call is cancelled and its result dropped, so it never
+reaches the answer. A tool not declared read-only is never started this way. Trace runs
+of early calls are tagged `speculative`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-from collections.abc import Callable, Coroutine, Sequence
-from functools import lru_cache
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from core.domain import Domain
-from engine.accelerators.examples import example_index
-from engine.accelerators.templates import Template, TemplateBank, question_values
-from engine.language.parser import PlanParser, Task
-from engine.language.services import plan_calls
-from engine.scheduler.call_tool import Outcome
-from prompts.render import usable_examples
+from langchain_core.runnables.config import merge_configs
+
+from core.state import ToolResult
+from engine.accelerator import Accelerator, PlanRound
+from engine.accelerators.predictions import key, predicted_calls, result_calls
+from engine.language.parser import Task
+from engine.scheduler.call_tool import Outcome, run_tool
 
 RunTool = Callable[[str, dict[str, Any], str], Coroutine[Any, Any, Outcome]]
-
-
-NEAREST = 2  # solved plans whose calls are predicted
-MIN_SIMILARITY = 0.35  # cosine similarity of the questions, for a solved plan to count
-MAX_SERVICE_CALLS = 4  # calls predicted for one named service
-# The kinds of value a service parameter takes, as its solved plans pass them.
-_KINDS = (
-    ("number", re.compile(r"\d+")),
-    ("code", re.compile(r"[A-Z]{2,5}")),
-    ("name", re.compile(r"[A-Z][\w&.' -]*")),
-)
-
-
-def predicted_calls(
-    domain: Domain,
-    services: str,
-    question: str,
-    bank: TemplateBank | None = None,
-    learned: Sequence[Template] = (),
-) -> list[tuple[str, Any]]:
-    """Return the calls worth starting before the planner writes them, most likely first.
-
-    `bank` (with the caller's `learned` templates) guesses from a cached plan of a
-    question of much the same shape; None when the run does not use templates.
-    """
-    calls: list[tuple[str, Any]] = []
-    parser = PlanParser(plan_calls(domain, services).signatures, max_calls=8)
-    guessed = bank.guess_for(question, learned) if bank is not None else None
-    if guessed:  # a cached plan's calls
-        tasks = [t for t in parser.feed(guessed + "\n") if isinstance(t, Task)]
-        calls += [(t.tool, t.args) for t in tasks if not t.deps and "$" not in json.dumps(t.args)]
-    for example, score in example_index(domain, services).nearest(question, NEAREST):
-        if score < MIN_SIMILARITY:
-            continue
-        specific = [value.lower() for value in question_values(example.question)]
-        parser = PlanParser(domain.arg_names(), max_calls=8)
-        for task in (t for t in parser.feed(example.plan + "\n") if isinstance(t, Task)):
-            text = json.dumps(task.args).lower()
-            if not task.deps and "$" not in text and not any(v in text for v in specific):
-                calls.append((task.tool, task.args))
-    calls += service_calls(domain, services, question)
-    if domain.speculate is not None:
-        calls.extend(domain.speculate(question))
-    return calls
-
-
-def kind(value: str) -> str:
-    """Return what a value looks like: a number, a code, a name, or other text."""
-    return next((name for name, shape in _KINDS if shape.fullmatch(value)), "text")
-
-
-@lru_cache(maxsize=16)
-def service_kinds(domain: Domain, services: str) -> dict[str, tuple[str, ...]]:
-    """Return, per web service, the kind of value each parameter takes in the solved plans.
-
-    A service is left out when a parameter never gets a literal value there, or gets free
-    text (a search query) or values of two kinds: its calls cannot be read off a question.
-    """
-    calls = plan_calls(domain, services)
-    seen: dict[str, list[set[str]]] = {}
-    for example in usable_examples(domain, services):
-        parser = PlanParser(calls.signatures, max_calls=16)
-        for task in (t for t in parser.feed(example.plan + "\n") if isinstance(t, Task)):
-            service = calls.services.get(task.tool)
-            if service is None or task.deps:
-                continue
-            kinds = seen.setdefault(task.tool, [set() for _ in service.params])
-            for param, found in zip(service.params, kinds, strict=True):
-                found.add(kind(str(task.args.get(param, ""))))
-    return {
-        name: tuple(k.pop() for k in kinds)
-        for name, kinds in seen.items()
-        if all(len(k) == 1 and "text" not in k for k in kinds)
-    }
-
-
-def service_calls(domain: Domain, services: str, question: str) -> list[tuple[str, Any]]:
-    """Return the calls of the web services a question names, filled with its values.
-
-    A service counts as named when its name is a word of the question ("the weather
-    service", "our CRM"). Its parameters take the question's values, in order, of the
-    kinds its solved plans pass them: "USD to JPY on the FX service" is
-    `fx(base="USD", quote="JPY")`, "orders 1955 and 1990 on the shipping tracker" two
-    `shipping` calls. The first word of a sentence is not taken for a name ("Use ...").
-    """
-    named = _named(domain, services, question)
-    if not named:  # most questions: no values to look for
-        return []
-    calls: list[tuple[str, Any]] = []
-    names = {s.lower() for s in plan_calls(domain, services).services}
-    values = [v for v in question_values(question) if v.lower() not in names]
-    starts = _sentence_starts(question)
-    values = [v for v in values if " " in v or v not in starts]
-    for name, params, kinds in named:
-        group: list[str] = []
-        made: list[tuple[str, Any]] = []
-        for value in values:
-            found = kind(value)
-            if found != kinds[len(group)]:
-                group = []  # a value of another kind: the parameters start again
-            if found == kinds[len(group)]:
-                group.append(value)
-            if len(group) == len(params):
-                made.append((name, dict(zip(params, group, strict=True))))
-                group = []
-        calls += list({key(*call): call for call in made}.values())[:MAX_SERVICE_CALLS]
-    return calls
-
-
-def result_calls(domain: Domain, services: str, question: str, data: Any) -> list[tuple[str, Any]]:
-    """Return the calls of the services a question names, on what a finished call found.
-
-    "Who placed order 1394? Then pull their health score from our CRM": the query's one
-    row has a `name`, and `crm(name)` takes a name, so `crm` starts on it before the
-    planner has written that line. A parameter takes a field of a one-row result (or a
-    flat JSON object) whose name shares a word with its own (`id` for `order_id`) and
-    whose value is of its kind; a service starts only when each parameter has one.
-    """
-    row = data[0] if isinstance(data, list) and len(data) == 1 else data
-    if not isinstance(row, dict):
-        return []
-    fields = [(str(f), str(v)) for f, v in row.items() if isinstance(v, (str, int))]
-    calls = []
-    for name, params, kinds in _named(domain, services, question):
-        args = {}
-        for param, wanted in zip(params, kinds, strict=True):
-            found = [v for f, v in fields if _shares_a_word(f, param) and kind(v) == wanted]
-            if len(found) == 1:
-                args[param] = found[0]
-        if len(args) == len(params):
-            calls.append((name, args))
-    return calls
-
-
-def _named(
-    domain: Domain, services: str, question: str
-) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """Return each predictable service the question names: its name, params and kinds."""
-    known = plan_calls(domain, services).services
-    return [
-        (name, known[name].params, kinds)
-        for name, kinds in service_kinds(domain, services).items()
-        if re.search(rf"\b{re.escape(name)}\b", question, re.IGNORECASE)
-    ]
-
-
-def _shares_a_word(field: str, param: str) -> bool:
-    return bool(set(field.lower().split("_")) & set(param.lower().split("_")))
-
-
-def _sentence_starts(question: str) -> set[str]:
-    """Return the words that begin a sentence of the question (one pass over it)."""
-    text = " ".join(question.split())
-    return {m[1] for m in re.finditer(r"(?:^|[.?!:] )([\w-]+)", text)}
-
-
-def key(tool: str, args: dict[str, Any]) -> str:
-    """Return the identity of a call: its tool and its arguments, canonically."""
-    return json.dumps([tool, args], sort_keys=True, default=str)
 
 
 Canonical = Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
@@ -280,3 +112,59 @@ class Speculation:
             task.cancel()
         await asyncio.gather(*wasted, return_exceptions=True)
         return len(wasted)
+
+
+class Speculate(Accelerator):
+    """Start likely read-only calls early; the plan adopts those it asks for exactly."""
+
+    switch = "speculate"
+
+    def __init__(self, round_: PlanRound) -> None:
+        """Start nothing yet; early calls hold the round's parallel-call slots."""
+        super().__init__(round_)
+        calls = round_.catalogue.calls
+        self.speculation = Speculation(
+            calls.read_only, self._run_quietly, calls.runs_as,  # a service: the URL it fetches
+            limit=round_.context.max_tool_calls, slots=round_.unit.slots,
+        )  # fmt: skip
+        self.wasted = 0
+
+    async def plan_starts(self) -> None:
+        """Start the calls the question predicts (a turn's first round only)."""
+        round_ = self.round
+        if not round_.done:
+            calls = predicted_calls(round_.catalogue, round_.question, round_.guesses)
+            self.speculation.start(calls)
+
+    def call_starts(self, task: Task, args: dict[str, Any]) -> Awaitable[Outcome] | None:
+        """Hand over the same call started early, if one is under way."""
+        return self.speculation.take(task.tool, args)
+
+    def call_ends(self, result: ToolResult) -> None:
+        """Start a named service's call on what a finished call found."""
+        if result["ok"]:
+            round_ = self.round
+            self.speculation.start(result_calls(round_.catalogue, round_.question, result["data"]))
+
+    async def plan_ends(self, results: list[ToolResult]) -> None:
+        """Cancel the early calls the plan never asked for."""
+        self.wasted = await self.speculation.drop()
+
+    async def cancelled(self) -> None:
+        """Cancel every early call."""
+        await self.speculation.drop()
+
+    def notes(self) -> dict[str, Any]:
+        """Say which early calls were used and how many were wasted."""
+        return {"speculative_hits": self.speculation.hits, "speculative_wasted": self.wasted}
+
+    async def _run_quietly(self, tool: str, args: dict[str, Any], identifier: str) -> Outcome:
+        """Run an early call: no events and no message until the plan adopts it."""
+        round_ = self.round
+        planned = {"planned_call": [tool, args]}  # what the plan must ask for to adopt it
+        tagged = merge_configs(round_.config, {"tags": ["speculative"], "metadata": planned})
+        tool, args = round_.catalogue.calls.runs_as(tool, args)
+        return await run_tool(
+            round_.domain, tool, args, context=round_.context, config=tagged,
+            identifier=identifier,
+        )  # fmt: skip

@@ -33,7 +33,7 @@ class TaskFetchingUnit:
 
     Args:
         execute: runs one call with its resolved arguments; never raises (a failure is
-            a result with `ok` False).
+            a result with `ok` False). None: set before the first call is added.
         max_parallel: most calls running at once, or the slots it shares with other
             calls of the run (speculative ones).
         done: results of earlier rounds, which `$N` may name.
@@ -41,7 +41,7 @@ class TaskFetchingUnit:
 
     def __init__(
         self,
-        execute: Execute,
+        execute: Execute | None,
         max_parallel: int | asyncio.Semaphore,
         done: list[ToolResult] | None = None,
     ) -> None:
@@ -77,6 +77,10 @@ class TaskFetchingUnit:
     def skip(self, index: int, tool: str, reason: str, status: CallStatus = "error") -> None:
         """Record a planned call that will not run (a bad plan line), so dependents fail."""
         self._settle(index, not_run(index, tool, {}, reason, status))
+
+    def running_calls(self) -> int:
+        """Return how many calls are still running."""
+        return sum(not task.done() for task in self.running)
 
     async def join(self, on_progress: Progress | None = None) -> list[ToolResult]:
         """Wait for every added call; return all results, earlier rounds' too, by number.
@@ -123,6 +127,7 @@ class TaskFetchingUnit:
                 except UnresolvedReferenceError as err:
                     result = not_run(task.index, task.tool, task.args, str(err), "unresolved")
                 else:
+                    assert self.execute is not None, "the unit was given no executor"
                     async with self.slots:
                         result = await self.execute(task, args)
         except asyncio.CancelledError:

@@ -11,9 +11,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from core.context import Context
-from core.conversation import InvalidInputError
 from core.settings import Settings, use_settings
 from graphs.fast_agent import build_graph, graph
+from prompts.conversation import InvalidInputError
 from serving.client import ModelCallError
 from tools import SHOP
 

@@ -11,14 +11,16 @@ from core.context import Context
 from core.domain import Domain, PlanExample, read_only
 from core.settings import Settings, use_settings
 from engine.accelerators.examples import ExampleIndex
-from engine.accelerators.speculation import (
-    Speculation,
+from engine.accelerators.predictions import (
     predicted_calls,
     result_calls,
     service_calls,
     service_kinds,
 )
-from engine.accelerators.templates import TemplateBank, learn, learned_templates, make_template
+from engine.accelerators.shapes import make_template
+from engine.accelerators.speculation import Speculation
+from engine.accelerators.templates import TemplateBank, learn, learned_templates
+from engine.catalogue import catalogue_for
 from engine.scheduler.call_tool import Outcome
 from evals.services import ExternalServices
 from graphs.fast_agent import build_graph
@@ -96,13 +98,16 @@ def test_a_question_of_much_the_same_shape_gets_a_guess_not_a_plan() -> None:
 
 def test_a_guessed_plan_predicts_its_calls() -> None:
     bank = TemplateBank((SPEND,))
-    calls = predicted_calls(SHOP, "", "How much has Initech spent with us so far in 2023?", bank)
+    question = "How much has Initech spent with us so far in 2023?"
+    guessed = bank.guess_for(question)
+    assert guessed is not None
+    calls = predicted_calls(catalogue_for(SHOP, ""), question, [guessed])
     [sql] = [args["sql"] for tool, args in calls if tool == "query_database"][:1]
     assert "'Initech'" in sql and "'2023'" in sql
 
 
 def test_entity_free_calls_of_near_examples_are_predicted() -> None:
-    calls = predicted_calls(SHOP, "", "How many urgent tickets are open right now?")
+    calls = predicted_calls(catalogue_for(SHOP, ""), "How many urgent tickets are open right now?")
     assert ("search_docs", {"query": "first response time urgent tickets"}) in calls
     assert all("Acme" not in str(args) for _, args in calls)
 
@@ -116,7 +121,7 @@ SERVICES = "\n".join([
 
 
 def test_service_parameters_take_the_kinds_of_value_the_solved_plans_pass() -> None:
-    kinds = service_kinds(SHOP, SERVICES)
+    kinds = service_kinds(catalogue_for(SHOP, SERVICES))
     assert kinds["weather"] == ("name",) and kinds["fx"] == ("code", "code")
     assert kinds["shipping"] == ("number",)
     assert "search" not in kinds  # a free-text query cannot be read off a question
@@ -143,7 +148,7 @@ def test_service_parameters_take_the_kinds_of_value_the_solved_plans_pass() -> N
 def test_a_named_service_is_called_with_the_questions_values(
     question: str, calls: list[tuple[str, dict[str, str]]]
 ) -> None:
-    assert service_calls(SHOP, SERVICES, question) == calls
+    assert service_calls(catalogue_for(SHOP, SERVICES), question) == calls
 
 
 @pytest.mark.parametrize(
@@ -156,18 +161,22 @@ def test_a_named_service_is_called_with_the_questions_values(
     ],
 )
 def test_no_call_is_read_off_a_question_that_does_not_give_it(question: str) -> None:
-    assert service_calls(SHOP, SERVICES, question) == []
+    assert service_calls(catalogue_for(SHOP, SERVICES), question) == []
 
 
 def test_any_name_fills_a_name_parameter_and_is_dropped_if_not_asked_for() -> None:
     # Only the kind is checked: a customer's name passes for a city. The plan asks for
     # the city it found, so this call is wasted (cancelled, its result never used).
     question = "What's the weather service saying where Acme Corp is based?"
-    assert service_calls(SHOP, SERVICES, question) == [("weather", {"city": "Acme Corp"})]
+    assert service_calls(catalogue_for(SHOP, SERVICES), question) == [
+        ("weather", {"city": "Acme Corp"})
+    ]
 
 
 def test_a_named_services_call_starts_with_the_planning_step() -> None:
-    calls = predicted_calls(SHOP, SERVICES, "What's the JPY to USD rate on the FX service?")
+    calls = predicted_calls(
+        catalogue_for(SHOP, SERVICES), "What's the JPY to USD rate on the FX service?"
+    )
     assert ("fx", {"base": "JPY", "quote": "USD"}) in calls
 
 
@@ -309,8 +318,10 @@ def test_a_result_fills_a_named_services_parameter_from_its_field(
     data: Any, calls: list[tuple[str, dict[str, str]]]
 ) -> None:
     services = "- crm: GET http://127.0.0.1:9/crm?name=<customer name> -> health_score"
-    assert result_calls(SHOP, services, CRM, data) == calls
-    assert result_calls(SHOP, services, "Who placed order 1394?", data) == []  # not named
+    assert result_calls(catalogue_for(SHOP, services), CRM, data) == calls
+    assert (
+        result_calls(catalogue_for(SHOP, services), "Who placed order 1394?", data) == []
+    )  # not named
 
 
 async def test_a_named_services_call_starts_on_the_value_a_result_found(scripted) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 
 import json
 
-from engine.accelerators.templates import make_template, read_shape
+from engine.accelerators.shapes import make_template, read_shape
 from evals.dataset import Question, load_dataset
 from evals.reuse import SHAPES, WORKLOAD, workload
 

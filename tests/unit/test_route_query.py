@@ -6,10 +6,10 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from core.context import Context
-from core.conversation import InvalidInputError, last_user_text
 from core.state import State
 from nodes.route_classifier import RouteClassifier, classifier_for, cross_validate, features
 from nodes.route_query import route_query
+from prompts.conversation import InvalidInputError, last_user_text
 from tests.support.travel import TRAVEL
 from tools import SHOP
 

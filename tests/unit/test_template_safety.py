@@ -10,13 +10,8 @@ from langgraph.store.memory import InMemoryStore
 from core.context import Context
 from core.domain import Domain, PlanExample
 from core.stores import use_store
-from engine.accelerators.templates import (
-    TemplateBank,
-    learn,
-    learned_templates,
-    make_template,
-    read_shape,
-)
+from engine.accelerators.shapes import make_template, read_shape
+from engine.accelerators.templates import TemplateBank, learn, learned_templates
 from graphs.fast_agent import build_graph
 from tools import SHOP
 
@@ -118,7 +113,7 @@ def test_a_slot_value_is_escaped_for_sql_and_the_plan_string() -> None:
         "How much has Acme Corp spent with us in 2024?", spend_plan("Acme Corp", "2024")
     )
     assert template is not None
-    from engine.accelerators.templates import _filled
+    from engine.accelerators.shapes import _filled
 
     plan = _filled(template, {"slot1": 'O\'Hara "Co"', "slot2": "2023"})
     assert "c.name = 'O''Hara \\\"Co\\\"'" in plan
