@@ -4,8 +4,9 @@ Where the models run and what the tools may reach are the operator's
 (`core.settings`, environment only) and are not here, so no run can change them. An
 environment variable named after an upper-cased field changes its default (e.g.
 `TOOL_TIMEOUT_SECONDS=5`). A value out of bounds, of the wrong type or not a number is
-an error naming the field; timeouts and the number of calls are also capped by the
-operator's settings.
+an error naming the field; timeouts, answer lengths and the number of tool calls are
+also capped by the operator's settings (`MAX_LLM_TIMEOUT_SECONDS`,
+`MAX_TOOL_TIMEOUT_SECONDS`, `MAX_OUTPUT_TOKENS`, `TOOL_CALLS_CEILING`).
 """
 
 from __future__ import annotations
@@ -104,25 +105,31 @@ class Context:
     )
 
     def __post_init__(self) -> None:
-        """Take defaults from the environment, then check every value against its bounds."""
+        """Take defaults from the environment, then check every value against its bounds.
+
+        A default (the code's or the environment's) above the operator's ceiling is brought
+        down to it; a value the run asked for above it is an error.
+        """
+        defaulted = {f.name for f in fields(self) if getattr(self, f.name) == f.default}
         for f in fields(self):
             raw = os.environ.get(f.name.upper())
-            if raw is not None and getattr(self, f.name) == f.default:
+            if raw is not None and f.name in defaulted:
                 setattr(self, f.name, parse_env(f.name, raw, type(f.default)))
         operator = settings()
-        ceilings = {
+        ceilings: dict[str, float] = {
             "llm_timeout_seconds": operator.max_llm_timeout_seconds,
             "tool_timeout_seconds": operator.max_tool_timeout_seconds,
-            "max_tool_calls": operator.max_tool_calls,
+            "max_tool_calls": operator.tool_calls_ceiling,
         }
+        ceilings |= {f"{tier}_max_tokens": operator.max_output_tokens for tier in TIERS}
         if self.router_fallback not in ("planner", "model"):
             raise ValueError(f"router_fallback={self.router_fallback!r}: planner or model")
         for f in fields(self):
             if f.name == "router_fallback":
                 continue
             value = getattr(self, f.name)
-            if f.name in ceilings and value == f.default and value > ceilings[f.name]:
-                setattr(self, f.name, ceilings[f.name])  # a default above the operator's cap
+            if f.name in ceilings and f.name in defaulted and _above(value, ceilings[f.name]):
+                setattr(self, f.name, ceilings[f.name])
             _check(f.name, getattr(self, f.name), type(f.default), f.metadata, ceilings)
 
     def max_tokens(self, tier: Tier) -> int:
@@ -133,6 +140,12 @@ class Context:
             "synthesizer": self.synthesizer_max_tokens,
         }
         return limits[tier]
+
+
+def _above(value: Any, ceiling: float) -> bool:
+    """Whether a number is above a ceiling (what is no number is left to `_check`)."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return numeric and value > ceiling
 
 
 def _check(name: str, value: Any, kind: type, bounds: Any, ceilings: dict[str, float]) -> None:

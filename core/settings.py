@@ -60,7 +60,11 @@ class Settings:
         metadata=_doc("Server quirks: auto (ask the server), llama_cpp, vllm, openai."),
     )
     max_llm_timeout_seconds: float = field(
-        default=600.0, metadata=_doc("Longest model-call deadline a run may ask for.")
+        default=180.0,
+        metadata=_doc(
+            "Longest model-call deadline a run may ask for: the longest one call holds a "
+            "server's slot, so the longest another caller waits for its turn."
+        ),
     )
     max_tool_timeout_seconds: float = field(
         default=60.0, metadata=_doc("Longest tool-call timeout a run may ask for.")
@@ -72,7 +76,19 @@ class Settings:
             "fails (the wait is not part of the call's own deadline)."
         ),
     )
-    max_tool_calls: int = field(default=16, metadata=_doc("Most tool calls a run may ask for."))
+    max_output_tokens: int = field(
+        default=1024, metadata=_doc("Most tokens a run may ask one model answer for.")
+    )
+    max_slots_per_caller: int = field(
+        default=0,
+        metadata=_doc(
+            "Most of a llama.cpp server's slots one caller's calls hold at once (0: no cap; "
+            "callers still take turns for the slots that come free)."
+        ),
+    )
+    tool_calls_ceiling: int = field(
+        default=16, metadata=_doc("Most tool calls a run may ask for (its `max_tool_calls`).")
+    )
     max_query_chars: int = field(default=4000, metadata=_doc("Longest question accepted."))
     max_input_messages: int = field(
         default=200,
@@ -111,10 +127,19 @@ class Settings:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name.upper()}={value!r}: a number of seconds above 0")
-        for name in ("max_tool_calls", "max_query_chars", "max_input_messages", "max_input_chars"):
+        for name in (
+            "tool_calls_ceiling",
+            "max_query_chars",
+            "max_input_messages",
+            "max_input_chars",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name.upper()}={value!r}: a whole number of at least 1")
+        for name, low in (("max_output_tokens", 16), ("max_slots_per_caller", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name.upper()}={value!r}: a whole number of at least {low}")
         self.allowed_origins()  # a malformed entry fails here, not at the first http_get
 
     @classmethod

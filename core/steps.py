@@ -2,9 +2,10 @@
 
 Each decorated node emits a `custom` stream event when it starts and when it ends,
 and adds one entry to `state.timings`. Every chat-model call made inside the step is
-timed by a LangChain callback handler (TTFT, total, tokens in/out, cached prompt
-tokens) and listed under the entry's `model_calls`. Inside a node, `note(...)`
-attaches details to the current step and `emit(...)` sends an event at once.
+timed by a LangChain callback handler (the wait for a server's slot, TTFT, total,
+tokens in/out, cached prompt tokens) and listed under the entry's `model_calls`.
+Inside a node, `note(...)` attaches details to the current step and `emit(...)` sends
+an event at once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from langgraph.runtime import Runtime
 from core.context import Context
 from core.state import turn_of
 
+QUEUE_MS = "queue_ms"  # a call's metadata: how long it waited for a server's slot
+
 NodeT = TypeVar("NodeT", bound=Callable[..., Awaitable[dict[str, Any]]])
 
 _details: ContextVar[dict[str, Any]] = ContextVar("step_details")
@@ -46,10 +49,13 @@ class ModelCallTimer(BaseCallbackHandler):
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **kwargs: Any
     ) -> None:
-        """Start the clock of one call."""
-        model = (kwargs.get("metadata") or {}).get("ls_model_name")
+        """Start the clock of one call (it starts once the call has a slot of its server)."""
+        metadata = kwargs.get("metadata") or {}
         to_user = TAG_NOSTREAM not in (kwargs.get("tags") or [])
-        self.open[run_id] = {"model": model, "start": time.time(), "to_user": to_user}
+        call = {"model": metadata.get("ls_model_name"), "start": time.time(), "to_user": to_user}
+        if QUEUE_MS in metadata:  # how long it waited for that slot (`serving.admission`)
+            call["queue_ms"] = metadata[QUEUE_MS]
+        self.open[run_id] = call
 
     def on_llm_new_token(
         self, token: str | list[str | dict[str, Any]], *, run_id: UUID, **kwargs: Any

@@ -24,10 +24,13 @@ from typing import Any, Literal
 import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.constants import TAG_NOSTREAM
 
+from core.callers import caller_id
 from core.context import Context, Tier
 from core.settings import TierServer, settings
+from core.steps import QUEUE_MS
 from serving.admission import admitted, server_slots
 from serving.compat import CompatChatOpenAI, content_text
 from serving.deadlines import ModelCallError, deadline, who
@@ -218,10 +221,10 @@ async def choose(
         bound = model.bind(**choice_request(backend, choices)).with_config(tags=[TAG_NOSTREAM])
         try:
             async with (
-                await _slot(tier, server, backend),
+                await _slot(tier, server, backend) as queue_ms,
                 deadline(context, tier, server, "choosing") as phase,
             ):
-                reply = await bound.ainvoke(list(messages))
+                reply = await bound.with_config(_queued(queue_ms)).ainvoke(list(messages))
                 phase.first_token()
         except ModelCallError as err:
             if err.unreachable and server is not _servers(tier)[-1]:
@@ -261,10 +264,11 @@ async def stream_plan(
         wrote = False
         try:
             async with (
-                await _slot(tier, server, backend),
+                await _slot(tier, server, backend) as queue_ms,
                 deadline(context, tier, server, "planning") as phase,
             ):
-                async for chunk in model.with_config(tags=[TAG_NOSTREAM]).astream(list(messages)):
+                config = _queued(queue_ms) | {"tags": [TAG_NOSTREAM]}
+                async for chunk in model.with_config(config).astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
                         wrote = wrote or not chunk.text.isspace()
@@ -301,12 +305,12 @@ async def stream_answer(
         answer: AIMessageChunk | None = None
         try:
             async with (
-                await _slot(tier, server, backend),
+                await _slot(tier, server, backend) as queue_ms,
                 deadline(context, tier, server, "answering") as phase,
             ):
+                config = _queued(queue_ms) | ({"tags": [TAG_NOSTREAM]} if quiet else {})
                 model = chat_model(context, tier, server=server)
-                if quiet:
-                    model = model.with_config(tags=[TAG_NOSTREAM])  # type: ignore[assignment]
+                model = model.with_config(config)  # type: ignore[assignment]
                 async for chunk in model.astream(list(messages)):
                     if chunk.text:
                         phase.first_token()
@@ -343,22 +347,32 @@ async def read_prompt(context: Context, tier: Tier, messages: Sequence[BaseMessa
     server = settings().tier(tier)
     model = chat_model(context, tier, max_tokens=1, server=server)
     async with (
-        await _slot(tier, server, backend),
+        await _slot(tier, server, backend) as queue_ms,
         deadline(context, tier, server, "reading ahead") as phase,
     ):
-        await model.with_config(tags=[TAG_NOSTREAM, READ_AHEAD]).ainvoke(list(messages))
+        config = _queued(queue_ms) | {"tags": [TAG_NOSTREAM, READ_AHEAD]}
+        await model.with_config(config).ainvoke(list(messages))
         phase.first_token()
     return True
 
 
 async def _slot(
     tier: Tier, server: TierServer, backend: ConcreteBackend
-) -> AbstractAsyncContextManager[None]:
-    """Return the wait for a free slot on a llama.cpp server (`serving.admission`)."""
+) -> AbstractAsyncContextManager[float]:
+    """Return the wait for a free slot on a llama.cpp server, in the caller's line.
+
+    Entered, it yields how long the call waited, in ms (`serving.admission`).
+    """
+    caller = caller_id()
     if _override.get() is not None or backend != "llama_cpp":
-        return admitted(server.base_url, None, who(tier, server))
+        return admitted(server.base_url, None, who(tier, server), caller)
     slots = await server_slots(http_client(server.base_url), server.base_url)
-    return admitted(server.base_url, slots, who(tier, server))
+    return admitted(server.base_url, slots, who(tier, server), caller)
+
+
+def _queued(queue_ms: float) -> RunnableConfig:
+    """Return the config that hands a call's wait for its slot to its timing (`queue_ms`)."""
+    return {"metadata": {QUEUE_MS: round(queue_ms, 1)}}
 
 
 def _servers(tier: Tier) -> list[TierServer]:

@@ -77,6 +77,7 @@ def llm_context(llm_settings: Settings) -> Context:
     report = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in took.items())
     print(f"\nwarm-up at {llm_settings.planner_base_url}: {report}")  # noqa: T201
     timeout = max(Context().llm_timeout_seconds, TIMEOUT_MARGIN * max(took.values()))
+    timeout = min(timeout, llm_settings.max_llm_timeout_seconds)  # the operator's ceiling
     return Context(llm_timeout_seconds=timeout)
 
 

@@ -165,6 +165,7 @@ def llm_context(llm_settings: Settings) -> Context:
         took = asyncio.run(warm_up(Context(), timeout=600))
     SETUP["warm-up"] = time.monotonic() - started
     timeout = max(Context().llm_timeout_seconds, TIMEOUT_MARGIN * max(took.values()))
+    timeout = min(timeout, llm_settings.max_llm_timeout_seconds)  # the operator's ceiling
     return Context(llm_timeout_seconds=timeout)
 
 

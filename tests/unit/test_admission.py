@@ -1,110 +1,247 @@
-"""A busy llama.cpp server: calls wait for a free slot, their deadlines start when they get one.
+"""A busy llama.cpp server: calls wait for a free slot, in turn between callers.
 
-A fake llama.cpp server on 127.0.0.1 says it has 2 slots (`/props`) and takes 0.4 s an
-answer; it counts how many requests it holds at once.
+The gate is tested alone (which call gets a slot, in what order), then through the
+client against a fake llama.cpp server on 127.0.0.1 (`evals.slot_server`) with 2 slots
+and 0.4 s an answer; a one-node graph stands for a served run, its caller named in the
+config as the API server names it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
+from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
 
 from core.context import Context
 from core.settings import Settings, use_settings
-from evals.services import JSONHandler
-from serving import admission, client
+from core.state import State
+from core.steps import step
+from evals.slot_server import SlotServer
+from serving import admission
+from serving.admission import FairGate
 from serving.client import ModelCallError
 
 SLOTS, SECONDS = 2, 0.4
-SEEN = {"now": 0, "most": 0, "props": True}
-LOCK = threading.Lock()
 
 
-class SlowServer(JSONHandler):
-    def do_GET(self) -> None:
-        if self.path == "/props":
-            if SEEN["props"]:
-                self.reply(200, {"total_slots": SLOTS})
-            else:
-                self.reply(404, {"error": "no such endpoint"})
-            return
-        self.reply(200, {"data": [{"id": "m", "owned_by": "llamacpp"}]})
+# --- the gate alone ---
 
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        with LOCK:
-            SEEN["now"] += 1
-            SEEN["most"] = max(SEEN["most"], SEEN["now"])
-        time.sleep(SECONDS)
-        with LOCK:
-            SEEN["now"] -= 1
-        body = {
-            "id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-            "choices": [{"index": 0, "delta": {"content": "An answer."}, "finish_reason": "stop"}],
-        }  # fmt: skip
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        self.wfile.write(f"data: {json.dumps(body)}\n\ndata: [DONE]\n\n".encode())
+
+async def waiting(gate: FairGate, caller: str, granted: list[str], name: str) -> None:
+    await gate.acquire(caller)
+    granted.append(name)
+
+
+async def queue(
+    gate: FairGate, *calls: tuple[str, str]
+) -> tuple[list[str], list[asyncio.Task[None]]]:
+    """Queue calls (caller, name) in this order; return what got a slot and the tasks."""
+    granted: list[str] = []
+    tasks = []
+    for caller, name in calls:
+        tasks.append(asyncio.create_task(waiting(gate, caller, granted, name)))
+        await asyncio.sleep(0)
+    return granted, tasks
+
+
+async def test_a_newcomer_gets_the_next_free_slot_before_the_floods_queued_calls() -> None:
+    gate = FairGate(2)
+    granted, _ = await queue(gate, ("B", "B1"), ("B", "B2"), ("B", "B3"), ("B", "B4"), ("A", "A1"))
+    assert granted == ["B1", "B2"]
+    gate.release("B")
+    await asyncio.sleep(0)
+    assert granted == ["B1", "B2", "A1"]  # A holds none, B one: A's turn
+    gate.release("B")
+    await asyncio.sleep(0)
+    assert granted == ["B1", "B2", "A1", "B3"]  # B's calls keep their order
+
+
+async def test_callers_take_turns_the_one_served_longest_ago_first() -> None:
+    gate = FairGate(1)
+    granted, _ = await queue(
+        gate, ("B", "B1"), ("B", "B2"), ("B", "B3"), ("C", "C1"), ("A", "A1"), ("C", "C2")
+    )
+    for holder in ["B", "C", "A", "B", "C"]:
+        gate.release(holder)
+        await asyncio.sleep(0)
+    assert granted == ["B1", "C1", "A1", "B2", "C2", "B3"]
+
+
+async def test_a_capped_caller_waits_while_a_slot_is_free_for_others() -> None:
+    gate = FairGate(3, per_caller=1)
+    granted, _ = await queue(gate, ("B", "B1"), ("B", "B2"), ("A", "A1"))
+    assert granted == ["B1", "A1"] and gate.free == 1  # B is at its cap
+    gate.release("B")
+    await asyncio.sleep(0)
+    assert granted == ["B1", "A1", "B2"]
+
+
+async def test_a_call_cancelled_while_it_waits_leaves_its_line_and_takes_no_slot() -> None:
+    gate = FairGate(1)
+    granted, tasks = await queue(gate, ("B", "B1"), ("A", "A1"), ("A", "A2"))
+    tasks[1].cancel()
+    await asyncio.gather(tasks[1], return_exceptions=True)
+    gate.release("B")
+    await asyncio.sleep(0)
+    assert granted == ["B1", "A2"]
+    gate.release("A")
+    assert gate.free == 1 and not gate.held and not gate.lines
+
+
+async def test_a_call_granted_as_it_is_cancelled_hands_its_slot_on() -> None:
+    gate = FairGate(1)
+    granted, tasks = await queue(gate, ("B", "B1"), ("A", "A1"), ("C", "C1"))
+    gate.release("B")  # A's turn: granted, but it has not run yet...
+    tasks[1].cancel()  # ...and never will
+    await asyncio.gather(tasks[1], return_exceptions=True)
+    await asyncio.sleep(0)
+    assert granted == ["B1", "C1"] and dict(gate.held) == {"C": 1}
+
+
+async def test_a_cancelled_waiter_is_skipped_before_it_leaves_its_line() -> None:
+    gate = FairGate(1)
+    granted, tasks = await queue(gate, ("B", "B1"), ("A", "A1"), ("C", "C1"))
+    tasks[1].cancel()  # its wait is cancelled at once; it leaves its line when it runs
+    gate.release("B")
+    await asyncio.gather(tasks[1], return_exceptions=True)
+    await asyncio.sleep(0)
+    assert granted == ["B1", "C1"] and dict(gate.held) == {"C": 1} and not gate.lines
+
+
+# --- through the client, on a fake llama.cpp server ---
+
+
+@step("answer")
+async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    from serving import client
+
+    reply = await client.stream_answer(runtime.context, "synthesizer", state.messages)
+    return {"messages": [reply]}
+
+
+GRAPH = StateGraph(State, context_schema=Context).add_node(answer).add_edge(START, "answer")
+RUN = GRAPH.compile()
+
+
+async def ask(caller: str, question: str, context: Context | None = None) -> dict[str, Any]:
+    """One run of `caller` (as the API server names it), asking one question."""
+    config = {"configurable": {"langgraph_auth_user_id": caller}}
+    inputs = {"messages": [HumanMessage(question)]}
+    return await RUN.ainvoke(inputs, config, context=context or Context())  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SlowServer)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    SEEN.update(now=0, most=0, props=True)
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    yield url
-    admission._slots.pop(url, None)
-    httpd.shutdown()
+def server() -> Iterator[SlotServer]:
+    with SlotServer(SLOTS, SECONDS) as fake:
+        yield fake
+    admission._slots.pop(fake.url, None)
 
 
-def on(url: str, **overrides: float) -> Settings:
+def on(fake: SlotServer, **overrides: float) -> Settings:
+    url = fake.url
     return Settings(
         router_base_url=url, planner_base_url=url, synthesizer_base_url=url,
         llm_backend="llama_cpp", **overrides,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
-async def answers(url: str, calls: int, context: Context, **overrides: float) -> list[object]:
-    with use_settings(on(url, **overrides)):
-        asks = (
-            client.stream_answer(context, "synthesizer", [HumanMessage(f"question {i}")])
-            for i in range(calls)
-        )
-        return await asyncio.gather(*asks, return_exceptions=True)
+async def flood_then(
+    fake: SlotServer, flood: int, **overrides: float
+) -> tuple[list[Any], dict[str, Any] | BaseException]:
+    """B asks `flood` questions at once; once they are all in, A asks one."""
+    with use_settings(on(fake, **overrides)):
+        floods = [asyncio.create_task(ask("key-B", f"B{i}")) for i in range(flood)]
+        await asyncio.sleep(0.1)
+        a = (await asyncio.gather(ask("key-A", "A"), return_exceptions=True))[0]
+        return await asyncio.gather(*floods, return_exceptions=True), a
 
 
 async def test_calls_beyond_the_slots_wait_and_none_spends_its_deadline_waiting(
-    server: str,
+    server: SlotServer,
 ) -> None:
     # 6 calls on 2 slots take 3 x 0.4 s; each call's own deadline (0.9 s) is shorter.
-    results = await answers(server, 6, Context(llm_timeout_seconds=0.9))
-    assert all(getattr(r, "content", None) == "An answer." for r in results), results
-    assert SEEN["most"] == SLOTS
+    with use_settings(on(server)):
+        runs = [ask("local", f"q{i}", Context(llm_timeout_seconds=0.9)) for i in range(6)]
+        results = await asyncio.gather(*runs, return_exceptions=True)
+    assert all(isinstance(r, dict) for r in results), results
+    assert server.most == SLOTS
 
 
 async def test_a_wait_longer_than_the_operator_allows_says_the_server_is_busy(
-    server: str,
+    server: SlotServer,
 ) -> None:
-    results = await answers(server, 4, Context(), max_queue_seconds=0.2)
+    with use_settings(on(server, max_queue_seconds=0.2)):
+        results = await asyncio.gather(
+            *(ask("local", f"q{i}") for i in range(4)), return_exceptions=True
+        )
     busy = [r for r in results if isinstance(r, ModelCallError)]
     assert len(busy) == 2
     assert "is busy: no free slot within 0.2 s (2 calls at once, MAX_QUEUE_SECONDS)" in str(busy[0])
 
 
-async def test_a_server_that_does_not_say_its_slots_gets_every_call_at_once(
-    server: str,
+async def test_a_server_that_does_not_say_its_slots_gets_every_call_at_once() -> None:
+    with SlotServer(SLOTS, SECONDS, props=False) as fake, use_settings(on(fake)):
+        results = await asyncio.gather(*(ask("local", f"q{i}") for i in range(4)))
+    assert all(isinstance(r, dict) for r in results)
+    assert fake.most == 2  # all 4 were sent: the server queued 2 of them itself
+    assert fake.url not in admission._slots or admission._slots[fake.url] is None
+
+
+async def test_a_caller_gets_the_next_free_slot_before_a_floods_queued_calls(
+    server: SlotServer,
 ) -> None:
-    SEEN["props"] = False
-    results = await answers(server, 4, Context())
-    assert all(getattr(r, "content", None) == "An answer." for r in results), results
-    assert SEEN["most"] == 4
+    floods, a = await flood_then(server, 4)
+    assert isinstance(a, dict) and all(isinstance(b, dict) for b in floods)
+    assert server.order.index("A") in (2, 3)  # after B's first two, not after all four
+    [timing] = a["timings"]
+    assert timing["model_calls"][0]["queue_ms"] > 0  # it waited, and its timing says so
+
+
+async def test_a_caller_never_fails_busy_while_another_holds_more_than_its_share(
+    server: SlotServer,
+) -> None:
+    # B's 8 calls need 1.6 s on 2 slots; A may wait 1 s: enough for one of B's calls.
+    floods, a = await flood_then(server, 8, max_queue_seconds=1.0)
+    assert isinstance(a, dict), a
+    assert any(isinstance(b, ModelCallError) for b in floods)  # B's own flood waits too long
+
+
+async def test_a_call_that_did_not_wait_records_no_wait(server: SlotServer) -> None:
+    with use_settings(on(server)):
+        state = await ask("key-A", "A")
+    assert state["timings"][0]["model_calls"][0]["queue_ms"] < SECONDS * 1000
+
+
+async def test_the_operators_cap_keeps_a_slot_for_another_caller(server: SlotServer) -> None:
+    floods, a = await flood_then(server, 3, max_slots_per_caller=1)
+    assert isinstance(a, dict) and all(isinstance(b, dict) for b in floods)
+    assert server.order[1] == "A"  # B held one slot; A took the other at once
+
+
+async def test_a_caller_at_its_cap_is_told_so(server: SlotServer) -> None:
+    with use_settings(on(server, max_slots_per_caller=1, max_queue_seconds=0.2)):
+        results = await asyncio.gather(
+            ask("key-B", "B0"), ask("key-B", "B1"), return_exceptions=True
+        )
+    [busy] = [r for r in results if isinstance(r, ModelCallError)]
+    assert "hold 1 of its 2 slots, the most one caller may (MAX_SLOTS_PER_CALLER)" in str(busy)
+    assert server.most == 1
+
+
+async def test_a_run_cancelled_while_it_waits_takes_no_slot_with_it(server: SlotServer) -> None:
+    with use_settings(on(server)):
+        holders = [asyncio.create_task(ask("key-B", f"B{i}")) for i in range(2)]
+        await asyncio.sleep(0.1)
+        waiting = asyncio.create_task(ask("key-A", "cancelled"))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        await asyncio.gather(*holders, waiting, return_exceptions=True)
+        gate = admission._gates[asyncio.get_running_loop()][server.url]
+        assert gate.free == SLOTS and not gate.held and not gate.lines
+        await asyncio.gather(ask("key-A", "after"), ask("key-C", "after too"))
+    assert "cancelled" not in server.order and server.most == SLOTS

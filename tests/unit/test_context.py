@@ -1,11 +1,13 @@
 """Settings are the operator's (environment only); a run's Context is checked against bounds."""
 
 import math
+from dataclasses import fields
 
 import pytest
 
 from core.context import Context
 from core.settings import Settings, settings, use_settings
+from deploy.auth import check_run_settings
 from serving.models import LARGE, SMALL
 
 
@@ -29,7 +31,9 @@ def test_one_variable_points_every_tier_at_one_server() -> None:
     ("env", "message"),
     [
         ({"LLM_BACKEND": "ollama"}, "LLM_BACKEND='ollama'"),
-        ({"MAX_TOOL_CALLS": "many"}, "MAX_TOOL_CALLS='many': not a int"),
+        ({"TOOL_CALLS_CEILING": "many"}, "TOOL_CALLS_CEILING='many': not a int"),
+        ({"MAX_OUTPUT_TOKENS": "8"}, "MAX_OUTPUT_TOKENS=8: a whole number of at least 16"),
+        ({"MAX_SLOTS_PER_CALLER": "-1"}, "MAX_SLOTS_PER_CALLER=-1: a whole number of at least 0"),
         ({"MAX_LLM_TIMEOUT_SECONDS": "nan"}, "MAX_LLM_TIMEOUT_SECONDS=nan"),
         ({"HTTP_ALLOWED_ORIGINS": "example.com"}, "HTTP_ALLOWED_ORIGINS: 'example.com'"),
     ],
@@ -76,7 +80,9 @@ def test_env_overrides_defaults_but_not_explicit_values(monkeypatch: pytest.Monk
         ({"llm_timeout_seconds": math.inf}, "llm_timeout_seconds=inf: a finite number"),
         ({"max_tool_calls": 17}, "max_tool_calls=17: at most 16"),
         ({"stream_dispatch": "yes"}, "stream_dispatch='yes': true or false"),
-        ({"planner_max_tokens": 10**9}, "planner_max_tokens=1000000000: at most 4096"),
+        ({"planner_max_tokens": 10**9}, "planner_max_tokens=1000000000: at most 1024 \\(the op"),
+        ({"synthesizer_max_tokens": 1025}, "synthesizer_max_tokens=1025: at most 1024"),
+        ({"llm_timeout_seconds": 181}, "llm_timeout_seconds=181: at most 180 \\(the operator's"),
     ],
 )
 def test_a_value_out_of_bounds_is_an_error_naming_the_field(
@@ -87,11 +93,41 @@ def test_a_value_out_of_bounds_is_an_error_naming_the_field(
 
 
 def test_the_operator_sets_the_ceilings() -> None:
-    with use_settings(Settings(max_tool_timeout_seconds=5, max_tool_calls=4)):
+    ceilings = Settings(
+        max_tool_timeout_seconds=5, tool_calls_ceiling=4, max_output_tokens=300,
+        max_llm_timeout_seconds=60,
+    )  # fmt: skip
+    with use_settings(ceilings):
         assert Context(tool_timeout_seconds=5, max_tool_calls=4).max_tool_calls == 4
         with pytest.raises(ValueError, match="operator's limit"):
             Context(tool_timeout_seconds=6, max_tool_calls=4)
         with pytest.raises(ValueError, match="max_tool_calls=5: at most 4"):
             Context(max_tool_calls=5)
+        with pytest.raises(ValueError, match="router_max_tokens=301: at most 300 \\(the op"):
+            Context(router_max_tokens=301)
         capped = Context()  # defaults above this operator's ceilings are brought down to them
         assert (capped.tool_timeout_seconds, capped.max_tool_calls) == (5, 4)
+        assert (capped.planner_max_tokens, capped.synthesizer_max_tokens) == (300, 300)
+        assert (capped.router_max_tokens, capped.llm_timeout_seconds) == (256, 60)
+
+
+def test_a_default_from_the_environment_above_a_ceiling_is_brought_down_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "300")
+    monkeypatch.setenv("PLANNER_MAX_TOKENS", "2048")
+    context = Context()
+    assert (context.llm_timeout_seconds, context.planner_max_tokens) == (180, 1024)
+    with pytest.raises(ValueError, match="llm_timeout_seconds=300: at most 180"):
+        Context(llm_timeout_seconds=300)  # asked for by a run: an error, not brought down
+
+
+def test_the_operators_settings_and_a_runs_knobs_have_different_names() -> None:
+    operator, knobs = {f.name for f in fields(Settings)}, {f.name for f in fields(Context)}
+    assert not operator & knobs  # so no environment variable sets both, and no API check mixes them
+    assert "tool_calls_ceiling" in operator and "max_tool_calls" in knobs
+
+
+def test_a_run_may_set_its_own_max_tool_calls_through_the_api() -> None:
+    check_run_settings({"context": {"max_tool_calls": 4}}, "run")  # no 403: it is a run knob
+    check_run_settings({"config": {"configurable": {"max_tool_calls": 2}}}, "run")
