@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +48,10 @@ class Domain:
         speculate: optional: calls worth starting from the question alone, before the
             plan asks for them (read-only tools only; used only if the plan asks for
             exactly that call).
+        interrupt_on: the tools a person approves before a call of theirs runs, in the
+            shape langchain's `HumanInTheLoopMiddleware` takes (`{"refund": True}`, or a
+            config with `allowed_decisions` and a `description`); both graphs pause on
+            them with the same request.
     """
 
     name: str
@@ -57,6 +61,7 @@ class Domain:
     route_examples: tuple[tuple[Route, str], ...] = ()
     plan_examples: tuple[PlanExample, ...] = ()
     speculate: Callable[[str], list[tuple[str, dict[str, Any]]]] | None = None
+    interrupt_on: Mapping[str, bool | Mapping[str, Any]] = field(default_factory=dict)
     tool_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +73,9 @@ class Domain:
         for tool in self.tools:
             if not (tool.description or "").strip():
                 raise ValueError(f"tool {tool.name!r} has no description: the planner needs one")
+        unknown = sorted(set(self.interrupt_on) - set(names))
+        if unknown:
+            raise ValueError(f"interrupt_on names no tool of the domain: {unknown}")
         bad = [label for label, _ in self.route_examples if label not in ("direct", "tools")]
         if bad:
             raise ValueError(f"route examples: labels must be direct or tools, not {bad[:3]}")
@@ -79,6 +87,10 @@ class Domain:
     def arg_names(self) -> dict[str, list[str]]:
         """Return each tool's argument names, in its signature's order."""
         return {tool.name: list(tool.args) for tool in self.tools}
+
+    def needs_approval(self, name: str) -> bool:
+        """Whether a person approves a call of this tool before it runs."""
+        return bool(self.interrupt_on.get(name))
 
     def is_read_only(self, name: str) -> bool:
         """Whether a tool declared that it only reads (and may be started speculatively)."""
