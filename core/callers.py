@@ -34,3 +34,12 @@ def caller_id(config: dict[str, Any] | None = None) -> str:
             return LOCAL
     found = (config.get("configurable") or {}).get("langgraph_auth_user_id")
     return found if isinstance(found, str) and found else LOCAL
+
+
+def thread_of() -> str | None:
+    """Return the thread the running graph's checkpoints go to, if it has one."""
+    try:
+        thread = get_config().get("configurable", {}).get("thread_id")
+    except RuntimeError:  # not inside a run
+        return None
+    return str(thread) if thread is not None else None

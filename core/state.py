@@ -7,6 +7,7 @@ node runs first, so no node has to reset them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
@@ -14,7 +15,7 @@ from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.graph import add_messages
 
 Route = Literal["direct", "tools"]
-CallStatus = Literal["ok", "error", "timeout", "unresolved", "dropped"]
+CallStatus = Literal["ok", "error", "timeout", "unresolved", "dropped", "rejected"]
 
 
 class ToolResult(TypedDict):
@@ -38,6 +39,22 @@ def this_turn(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list
         return existing
     turn = max(entry.get("turn", 0) for entry in new)
     return [e for e in existing if e.get("turn", 0) >= turn] + list(new)
+
+
+class HeldCall(TypedDict):
+    """A planned call held for a person's approval (or waiting on one that is)."""
+
+    index: int
+    tool: str
+    args: dict[str, Any]
+    deps: list[int]
+
+
+def turn_key(messages: list[AnyMessage]) -> str:
+    """Return a short key unique to this turn (its user message), stable across rounds."""
+    human = next(m for m in reversed(messages) if isinstance(m, HumanMessage))
+    seed = f"{human.id}-{turn_of(messages)}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:10]
 
 
 def turn_of(messages: list[AnyMessage]) -> int:
@@ -70,5 +87,6 @@ class State(InputState):
     route_decided_by: str | None = None  # "classifier" or "model"
     replan: bool = False  # the last plan asked for another round
     early_answer: str | None = None  # the key of a direct answer begun while planning
+    awaiting: list[HeldCall] = field(default_factory=list)  # calls held for approval
     tool_results: Annotated[list[ToolResult], this_turn] = field(default_factory=list)
     timings: Annotated[list[dict[str, Any]], this_turn] = field(default_factory=list)

@@ -40,10 +40,13 @@ class PlanRound:
     run_key: str  # unique to the turn
     caller: str  # whose run this is (`core.callers`)
     store: BaseStore  # what outlives the run (`core.stores`)
+    thread: str | None  # the thread a server keeps the run's state in (None: no checkpoints)
     parser: PlanParser
     unit: TaskFetchingUnit
     timings: list[dict[str, Any]] = field(default_factory=list)
     guesses: list[str] = field(default_factory=list)  # plans an accelerator guessed
+    approved: set[int] = field(default_factory=set)  # calls a person approved: run them
+    kind: str = "plan"  # "approved": the round runs the calls a person approved
 
     @property
     def domain(self) -> Domain:
@@ -76,10 +79,10 @@ class Accelerator:
         """A call is about to run: return the same call already under way, or None."""
         return None
 
-    def call_ends(self, result: ToolResult) -> None:
+    async def call_ends(self, result: ToolResult) -> None:
         """A call ended, before the calls waiting for its result start."""
 
-    def plan_written(self) -> None:
+    async def plan_written(self) -> None:
         """The plan is complete: every line is parsed and its calls are started or queued."""
 
     async def plan_ends(self, results: list[ToolResult]) -> None:

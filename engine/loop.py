@@ -37,16 +37,27 @@ class Round:
     replan: bool
     notes: dict[str, Any]
     accelerators: list[Accelerator] = field(default_factory=list)
+    awaiting: list[Task] = field(default_factory=list)  # held for a person's approval
 
 
 async def plan_round(
-    round_: PlanRound, accelerators: Sequence[type[Accelerator]], show: Show
+    round_: PlanRound,
+    accelerators: Sequence[type[Accelerator]],
+    show: Show,
+    plan: str | None = None,
 ) -> Round:
-    """Run one round of the plan: its calls start as their lines are written."""
+    """Run one round of the plan: its calls start as their lines are written.
+
+    `plan` is a plan already decided (the calls a person approved), else the planner
+    writes it (or an accelerator hands one over). A call of a tool the domain puts
+    behind approval, and any call that needs its result, is held, not started: the
+    round ends with it in `awaiting`.
+    """
     context, parser, unit = round_.context, round_.parser, round_.unit
     plugins = [a(round_) for a in accelerators if a.wanted(round_)]
     unit.execute = _executor(round_, plugins)
     held: list[Task] = []  # with stream dispatch off: started once the plan is complete
+    awaiting: list[Task] = []
 
     def dispatch(items: list[Task | PlanError]) -> None:
         for item in items:
@@ -56,16 +67,19 @@ async def plan_round(
                     unit.skip(item.index, _tool_of(item.line), item.reason, status)
                 continue
             show(item)
-            if context.stream_dispatch:
+            gated = round_.domain.needs_approval(item.tool) and item.index not in round_.approved
+            if gated or item.deps & {t.index for t in awaiting}:
+                awaiting.append(item)
+            elif context.stream_dispatch:
                 unit.add(item)
             else:
                 held.append(item)
 
     started = time.time()
     try:
-        handed = [plan for p in plugins if (plan := await p.plan_starts()) is not None]
-        if handed:  # a plan written without the planner (a template)
-            dispatch(parser.feed(handed[0] + "\n"))
+        handed = [text for p in plugins if (text := await p.plan_starts()) is not None]
+        if plan is not None or handed:  # decided already, or written without the planner
+            dispatch(parser.feed((plan if plan is not None else handed[0]) + "\n"))
         else:
             grammar = round_.catalogue.grammar(
                 parser.max_calls, _at_least(round_), first=parser.last_index + 1
@@ -81,7 +95,7 @@ async def plan_round(
         for task in held:
             unit.add(task)
         for p in plugins:
-            p.plan_written()
+            await p.plan_written()
         results = await unit.join()
         for p in plugins:
             await p.plan_ends(results)
@@ -106,7 +120,9 @@ async def plan_round(
     }
     for p in plugins:
         notes |= p.notes()
-    return Round(new, replan, notes, plugins)
+    if awaiting:
+        notes["awaiting_approval"] = [f"{t.index}. {t.tool}" for t in awaiting]
+    return Round(new, replan, notes, plugins, awaiting)
 
 
 def _executor(round_: PlanRound, plugins: list[Accelerator]) -> Any:
@@ -122,7 +138,7 @@ def _executor(round_: PlanRound, plugins: list[Accelerator]) -> Any:
             runs_as=calls.runs_as(task.tool, args),
         )  # fmt: skip
         for p in plugins:  # before the calls that wait for it start
-            p.call_ends(result)
+            await p.call_ends(result)
         return result
 
     return execute

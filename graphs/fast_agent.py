@@ -4,9 +4,10 @@ START -> route_query -> answer_directly -> END
                      -> plan_and_call_tools -> synthesize_answer -> END
                           ^-- replan: only for a value no reference can carry --'
                           (no call planned -> answer_directly)
+                          (a call behind approval -> approve_calls -> the same choices)
 
-`build_graph(domain)` builds it for any domain; `graph` is the shop's, which
-`langgraph.json` serves.
+`build_graph(domain)` builds it for any domain; `graph` is the served domain's
+(`deploy.served`), which `langgraph.json` serves.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.domain import Domain
 from core.state import InputState, State, current
 from deploy.served import served_domain
 from nodes.answer_directly import answer_directly
+from nodes.approve_calls import approve_calls
 from nodes.plan_and_call_tools import plan_and_call_tools
 from nodes.route_query import route_query
 from nodes.synthesize_answer import synthesize_answer
@@ -36,8 +38,11 @@ def after_route(state: State) -> str:
 def after_tools(state: State) -> str:
     """Plan another round when the plan asked for one; answer from results, or directly.
 
-    A plan of no calls (the planner found no tool that helps) gets a direct answer.
+    A plan of no calls (the planner found no tool that helps) gets a direct answer;
+    calls held for approval go to a person first.
     """
+    if state.awaiting:
+        return "approve_calls"
     if state.replan:
         return "plan_and_call_tools"
     return "synthesize_answer" if current(state.tool_results, state.messages) else "answer_directly"
@@ -46,7 +51,13 @@ def after_tools(state: State) -> str:
 def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState, State]:
     """Return the fast agent over a domain's tools, prompts and examples."""
     builder = StateGraph(State, input_schema=InputState, context_schema=Context)
-    for node in (route_query, answer_directly, plan_and_call_tools, synthesize_answer):
+    for node in (
+        route_query,
+        answer_directly,
+        plan_and_call_tools,
+        approve_calls,
+        synthesize_answer,
+    ):
         builder.add_node(node.__name__, partial(node, domain=domain))
     builder.add_edge(START, "route_query")
     builder.add_conditional_edges(
@@ -54,6 +65,11 @@ def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState
     )
     builder.add_conditional_edges(
         "plan_and_call_tools",
+        after_tools,
+        ["approve_calls", "plan_and_call_tools", "synthesize_answer", "answer_directly"],
+    )
+    builder.add_conditional_edges(
+        "approve_calls",
         after_tools,
         ["plan_and_call_tools", "synthesize_answer", "answer_directly"],
     )

@@ -16,6 +16,7 @@ from typing import Any
 from langchain.agents import create_agent
 from langchain.agents.middleware import (
     AgentMiddleware,
+    HumanInTheLoopMiddleware,
     ModelRequest,
     ModelResponse,
     ToolCallRequest,
@@ -92,6 +93,9 @@ def build_graph(domain: Domain) -> CompiledStateGraph:  # type: ignore[type-arg]
         bounded_tool_call,
         ToolErrorMiddleware(on_error=report_tool_error),
     ]
+    if domain.interrupt_on:  # the same approval policy as the fast agent's
+        policy: Any = dict(domain.interrupt_on)
+        middleware.append(HumanInTheLoopMiddleware(interrupt_on=policy))
     return create_agent(
         placeholder,
         list(domain.tools),

@@ -11,26 +11,26 @@ is happening.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import partial
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk
 from langgraph.config import get_config
 from langgraph.graph.message import push_message
 from langgraph.runtime import Runtime
 
-from core.callers import caller_id
+from core.callers import caller_id, thread_of
 from core.context import Context
 from core.domain import Domain
 from core.settings import settings
-from core.state import State, ToolResult, current, turn_of
+from core.state import HeldCall, State, ToolResult, current, turn_key, turn_of
 from core.steps import note, step
 from core.stores import store_of
-from engine.accelerator import PlanRound
+from engine.accelerator import Accelerator, PlanRound
 from engine.accelerators import ACCELERATORS
 from engine.catalogue import Catalogue, catalogue_for
+from engine.journal import Journal
 from engine.language.parser import PlanParser, Task
 from engine.loop import plan_round
 from engine.scheduler.call_tool import call_id, tool_message
@@ -38,6 +38,8 @@ from engine.scheduler.task_fetching import TaskFetchingUnit
 from prompts.conversation import last_user_text
 
 STEP = "plan_and_call_tools"
+# Durable steps first: a recorded plan comes before any other.
+PLUG_INS: tuple[type[Accelerator], ...] = (Journal, *ACCELERATORS)
 PLANNING = "Planning the tool calls…"  # shown by chat clients until the calls come in
 
 
@@ -49,21 +51,21 @@ async def plan_and_call_tools(
     context = runtime.context
     done = current(state.tool_results, state.messages)
     number = 1 + sum(t["step"] == STEP for t in current(state.timings, state.messages))
-    run_key = _run_key(state)
+    run_key = turn_key(state.messages)
     catalogue = catalogue_for(domain, settings().http_services)
     round_ = PlanRound(
         state=state, context=context, config=get_config(), catalogue=catalogue,
         question=last_user_text(state, context), done=done, number=number,
-        run_key=run_key, caller=caller_id(), store=store_of(runtime),
+        run_key=run_key, caller=caller_id(), store=store_of(runtime), thread=thread_of(),
         parser=_parser(catalogue, context, done),
         unit=TaskFetchingUnit(None, context.max_parallel_tools, done=done),
     )  # fmt: skip
     plan = _PlanMessage(f"plan_{run_key}_{number}")
     plan.start()
-    ended = await plan_round(round_, ACCELERATORS, partial(plan.add_call, run_key=run_key))
+    ended = await plan_round(round_, PLUG_INS, partial(plan.add_call, run_key=run_key))
     note(**ended.notes)
     turn = turn_of(state.messages)
-    update: dict[str, Any] = {"early_answer": None}
+    update: dict[str, Any] = {"early_answer": None, "awaiting": held_calls(ended.awaiting)}
     timings = list(round_.timings)
     for accelerator in ended.accelerators:
         update |= accelerator.state()
@@ -74,6 +76,11 @@ async def plan_and_call_tools(
         "messages": [plan.final(), *(tool_message(r, run_key) for r in ended.results)],
         "timings": timings,
     }
+
+
+def held_calls(tasks: list[Task]) -> list[HeldCall]:
+    """Return the calls held for approval as the state keeps them."""
+    return [HeldCall(index=t.index, tool=t.tool, args=t.args, deps=sorted(t.deps)) for t in tasks]
 
 
 def _parser(catalogue: Catalogue, context: Context, done: list[ToolResult]) -> PlanParser:
@@ -106,10 +113,3 @@ class _PlanMessage:
     def final(self) -> AIMessage:
         """The message the thread keeps: the calls, without the planning notice."""
         return AIMessage(content="", id=self.id, tool_calls=self.tool_calls)
-
-
-def _run_key(state: State) -> str:
-    """Return a short key unique to this turn (its user message), stable across rounds."""
-    human = next(m for m in reversed(state.messages) if isinstance(m, HumanMessage))
-    seed = f"{human.id}-{turn_of(state.messages)}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:10]

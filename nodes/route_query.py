@@ -15,11 +15,14 @@ from typing import Any, get_args
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from core.callers import caller_id, thread_of
 from core.context import Context
 from core.domain import Domain
-from core.state import Route, State
+from core.state import Route, State, turn_key
 from core.steps import note, step
+from core.stores import store_of
 from engine.accelerators import early_answer
+from engine.journal import forget_older_turns
 from nodes.route_classifier import classifier_for
 from prompts.conversation import last_user_text
 from prompts.render import router_system
@@ -31,6 +34,8 @@ async def route_query(state: State, runtime: Runtime[Context], *, domain: Domain
     """Decide between a direct answer and tools; record which path decided."""
     context = runtime.context
     await early_answer.cancel(state.early_answer)  # a new question: an older held answer goes
+    if (thread := thread_of()) is not None:  # and the older turns' journal
+        await forget_older_turns(store_of(runtime), caller_id(), thread, turn_key(state.messages))
     query = last_user_text(state, context)
     route, confidence = classifier_for(domain).predict(query)
     decided_by = "classifier"

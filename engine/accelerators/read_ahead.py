@@ -93,14 +93,14 @@ class ReadAheadResults(Accelerator):
         super().__init__(round_)
         self.reader = ReadAhead(self._read)
 
-    def call_ends(self, result: ToolResult) -> None:
+    async def call_ends(self, result: ToolResult) -> None:
         """Send the results in so far, unless another round is planned (it reads them).
 
         Looked at once the unit has the result (next turn of the event loop).
         """
         asyncio.get_running_loop().call_soon(self._update)
 
-    def plan_written(self) -> None:
+    async def plan_written(self) -> None:
         """Send the results already in, if calls still run."""
         self._update()
 

@@ -140,7 +140,7 @@ class Speculate(Accelerator):
         """Hand over the same call started early, if one is under way."""
         return self.speculation.take(task.tool, args)
 
-    def call_ends(self, result: ToolResult) -> None:
+    async def call_ends(self, result: ToolResult) -> None:
         """Start a named service's call on what a finished call found."""
         if result["ok"]:
             round_ = self.round

@@ -35,6 +35,7 @@ from engine.accelerators.shapes import (
     read_shape,
 )
 from engine.catalogue import Catalogue
+from engine.language.parser import PlanParser, Task
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 CAPACITY = 256  # learned templates kept per caller
@@ -63,7 +64,9 @@ class PlanTemplates(Accelerator):
         learned = await learned_templates(round_.store, round_.caller)
         if round_.context.speculate and (guessed := bank.guess_for(round_.question, learned)):
             round_.guesses.append(guessed)  # its calls may start early
-        self.reused = bank.plan_for(round_.question, learned)
+        found = bank.plan_for(round_.question, learned)
+        if found is not None and _only_reads(round_, found[0]):
+            self.reused = found
         return self.reused[0] if self.reused else None
 
     async def plan_ends(self, results: list[ToolResult]) -> None:
@@ -72,7 +75,7 @@ class PlanTemplates(Accelerator):
         new = [r for r in results if r["index"] not in {d["index"] for d in round_.done}]
         parser = round_.parser
         worked = new and not parser.errors and not parser.replan and all(r["ok"] for r in new)
-        if self.reused is None and round_.context.speculate and worked:
+        if self.reused is None and round_.context.speculate and worked and _only_reads(round_):
             await learn(
                 round_.store, round_.caller, round_.question, parser.text,
                 conversation=[_said(m) for m in round_.state.messages],
@@ -84,6 +87,19 @@ class PlanTemplates(Accelerator):
         if self.reused is None:
             return {}
         return {"plan_source": "template", "template": self.reused[1]}
+
+
+def _only_reads(round_: PlanRound, plan: str | None = None) -> bool:
+    """Whether every call of a plan (the round's own, by default) only reads.
+
+    A tool with side effects is never reused from a template: its call is written by
+    the planner, for this question, and goes through its approval.
+    """
+    calls = round_.catalogue.calls
+    if plan is None:
+        return all(calls.read_only(t.tool) for t in round_.parser.tasks)
+    parser = PlanParser(calls.signatures, max_calls=32)
+    return all(calls.read_only(t.tool) for t in parser.feed(plan + "\n") if isinstance(t, Task))
 
 
 def bank_of(catalogue: Catalogue) -> TemplateBank:

@@ -36,7 +36,7 @@ async def test_the_core_loop_runs_a_plan_without_an_accelerator(
     import nodes.plan_and_call_tools as node
 
     kept = tuple(a for a in accelerators.ACCELERATORS if a.__name__ not in (left_out,))
-    monkeypatch.setattr(node, "ACCELERATORS", () if left_out == "all of them" else kept)
+    monkeypatch.setattr(node, "PLUG_INS", () if left_out == "all of them" else kept)
     scripted(planner=[PLAN], synthesizer=["Done."])
     state = await build_graph(DOMAIN).ainvoke(
         {"messages": [{"role": "user", "content": "look up a, then b"}]},
