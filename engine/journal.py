@@ -8,9 +8,10 @@ store (`core.stores`: Postgres on a production server) under the caller's namesp
 the thread, keyed by the turn and the call's number, and a round started again takes
 them from there. A plan cut off mid-way is written again (at temperature 0, most often
 the same); a recorded result is used only for a call of the same tool and arguments.
-A call that had started but not ended runs again: read-only tools may; a tool with side effects gets the same call id
-(`call_<turn>_<N>`) as its idempotency key and must honour it. Runs with no thread (no
-checkpointer: the CLI, the evals) keep no journal. A new turn forgets the older ones.
+A call that had started but not ended runs again: read-only tools may; a tool with side
+effects gets the same call id (`call_<turn>_<N>`) as its idempotency key and must honour
+it. Runs with no thread (no checkpointer: the CLI, the evals) keep no journal. A new turn
+forgets the older ones.
 """
 
 from __future__ import annotations
