@@ -9,7 +9,6 @@ result is escaped), each cut to a size, and all of them to a total.
 from __future__ import annotations
 
 import inspect
-import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -24,13 +23,11 @@ from engine.language.schema import signature_of
 from engine.language.services import parse_services, plan_calls
 from prompts import templates as prompts
 from prompts.conversation import earlier_turns, last_user_text
+from prompts.results import format_results
 
-MAX_RESULT_CHARS = 2000  # one result, as the models see it
-MAX_RESULTS_CHARS = 8000  # all results of a turn together
 STATIC_EXAMPLES = 40  # solved plans in the planner's (cached) system prompt
 _SERVICE_CALL = re.compile(r"@(\w+)\(([^()]*)\)")
 _PLACEHOLDER = re.compile(r"<[^<>]+>")
-_TAG = re.compile(r"<(/?)(result)", re.IGNORECASE)
 # What asks for something: a question word or a request verb at the start of a sentence
 # (after "then", "also", ...), and "and"/"also"/"then" before another such word.
 _ASKING = (
@@ -163,62 +160,6 @@ def direct_system(domain: Domain) -> str:
 def router_system(domain: Domain) -> str:
     """Return the system prompt of the small model when it routes."""
     return prompts.ROUTER_SYSTEM.format(name=domain.name, tools=tools_text(domain))
-
-
-def format_results(results: Sequence[ToolResult]) -> str:
-    """Render results in call order, each fenced, capped, and escaped so none forges a tag."""
-    if not results:
-        return prompts.NO_RESULTS
-    blocks, budget = [], MAX_RESULTS_CHARS
-    for result in sorted(results, key=lambda r: r["index"]):
-        output = _TAG.sub(r"&lt;\1\2", compact(result["output"]))
-        cap = min(MAX_RESULT_CHARS, max(budget, 200))
-        if len(output) > cap:
-            output = f"{output[:cap]} ... (cut: {len(output):,} characters in all)"
-        budget -= len(output)
-        status = "" if result["ok"] else f' status="{result.get("status", "error")}"'
-        args = ", ".join(f"{k}={v!r}" for k, v in result["args"].items())[:300]
-        tool = f"{result['tool']}({args})".replace('"', "'")
-        blocks.append(
-            prompts.RESULT.format(index=result["index"], tool=tool, status=status, output=output)
-        )
-    return "\n".join(blocks)
-
-
-def compact(output: str) -> str:
-    """Return a result in fewer tokens, every value kept: an HTTP 200 JSON body as fields.
-
-    An object becomes `key: value` lines and a list of like objects a table (as
-    `query_database` writes rows); the status line goes, the tag says the call worked.
-    A JSON answer costs about a quarter fewer tokens to read (15-30 ms each on a CPU).
-    """
-    status, _, body = output.partition("\n")
-    if status != "HTTP 200":
-        return output
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body
-    return _fields(data)
-
-
-def _fields(data: object) -> str:
-    if isinstance(data, dict) and data:
-        return "\n".join(f"{key}: {_value(value)}" for key, value in data.items())
-    rows = data if isinstance(data, list) else []
-    if rows and all(isinstance(row, dict) and row.keys() == rows[0].keys() for row in rows):
-        lines = [" | ".join(rows[0]), *(" | ".join(map(_value, row.values())) for row in rows)]
-        return "\n".join(lines)
-    return _value(data)
-
-
-def _value(value: object) -> str:
-    """A plain string or number as itself; anything else (a string with a break too) as JSON."""
-    if isinstance(value, str) and "\n" not in value and value.strip() == value and value:
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def services_block(domain: Domain, services: str) -> str:

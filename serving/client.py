@@ -13,13 +13,12 @@ tests, the simulated GPU in evals).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 from langchain_core.language_models import BaseChatModel
@@ -33,6 +32,7 @@ from core.settings import TierServer, settings
 from core.steps import QUEUE_MS
 from serving.admission import admitted, server_slots
 from serving.compat import CompatChatOpenAI, content_text
+from serving.constraints import ConcreteBackend, choice_request, grammar_request, json_choice
 from serving.deadlines import ModelCallError, deadline, who
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "use_models",
 ]
 
-ConcreteBackend = Literal["llama_cpp", "vllm", "openai"]
 READ_AHEAD = "read_ahead"  # the tag of a call that only reads a prompt (`read_prompt`)
 ModelFactory = Callable[..., BaseChatModel]
 
@@ -170,43 +169,6 @@ async def _detect_backend(base_url: str) -> ConcreteBackend | None:
     return "openai"
 
 
-def choice_request(backend: ConcreteBackend, choices: Sequence[str]) -> dict[str, Any]:
-    """Return the request fields that make a backend answer with exactly one of `choices`.
-
-    vLLM and llama.cpp constrain the output to the words themselves (one or two tokens);
-    others get a JSON object `{"choice": ...}` whose schema limits it to the choices.
-    """
-    if backend == "vllm":
-        return {"extra_body": {"structured_outputs": {"choice": list(choices)}}}
-    if backend == "llama_cpp":
-        return {"extra_body": {"grammar": "root ::= " + " | ".join(f'"{c}"' for c in choices)}}
-    schema = {
-        "type": "object",
-        "properties": {"choice": {"type": "string", "enum": list(choices)}},
-        "required": ["choice"],
-        "additionalProperties": False,
-    }
-    return {
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "Choice", "schema": schema, "strict": True},
-        }
-    }
-
-
-def grammar_request(backend: ConcreteBackend, grammar: str) -> dict[str, Any]:
-    """Return the request fields that make a backend's decoder follow a GBNF grammar.
-
-    Servers without grammars (OpenAI and others) get nothing: the caller parses and
-    validates what comes back.
-    """
-    if backend == "vllm":
-        return {"extra_body": {"structured_outputs": {"grammar": grammar}}}
-    if backend == "llama_cpp":
-        return {"extra_body": {"grammar": grammar}}
-    return {}
-
-
 async def choose(
     context: Context, tier: Tier, messages: Sequence[BaseMessage], choices: Sequence[str]
 ) -> str | None:
@@ -233,16 +195,8 @@ async def choose(
         break
     text = str(reply.content).strip()
     if backend not in ("vllm", "llama_cpp"):
-        text = _json_choice(text)
+        text = json_choice(text)
     return text if text in choices else None
-
-
-def _json_choice(text: str) -> str:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return text
-    return str(value.get("choice", "")) if isinstance(value, dict) else text
 
 
 async def stream_plan(

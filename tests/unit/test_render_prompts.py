@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from core.state import ToolResult
-from prompts.render import compact, format_results, synthesizer_user, synthesizer_user_start
+from prompts.render import synthesizer_user, synthesizer_user_start
+from prompts.results import compact, format_results
 
 
 def _result(index: int, output: str, ok: bool = True, **extra: Any) -> ToolResult:
