@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
-from graphs.domain import Domain
+from graphs.domain import Domain, with_mcp_tools
 from graphs.state import InputState, State, current
 from nodes.answer_directly import answer_directly
 from nodes.plan_and_call_tools import plan_and_call_tools
@@ -62,4 +62,4 @@ def build_graph(domain: Domain) -> CompiledStateGraph[State, Context, InputState
     return builder.compile(name="fast_agent")
 
 
-graph = build_graph(SHOP)
+graph = build_graph(with_mcp_tools(SHOP))  # MCP_SERVERS: their tools join the shop

@@ -30,7 +30,7 @@ from langgraph.types import Command
 import serving.dev_queue  # noqa: F401  # langgraph dev: runs start when queued
 import serving.tracing  # noqa: F401  # LangSmith: on with an API key, bounded exit
 from graphs.context import Context
-from graphs.domain import Domain
+from graphs.domain import Domain, with_mcp_tools
 from graphs.settings import settings
 from nodes.render_prompts import react_system
 from serving import client
@@ -102,4 +102,4 @@ def build_graph(domain: Domain) -> CompiledStateGraph:  # type: ignore[type-arg]
     )
 
 
-graph = build_graph(SHOP)
+graph = build_graph(with_mcp_tools(SHOP))  # MCP_SERVERS: their tools join the shop
