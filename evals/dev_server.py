@@ -19,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @contextmanager
 def langgraph_dev(
-    log: Path, jobs: int | None = 16, env: dict[str, str] | None = None
+    log: Path, jobs: int | None = 16, env: dict[str, str] | None = None, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `langgraph dev` while the block runs; yield its URL and process.
 
-    `jobs` runs per worker (None: the CLI's default); `env` overrides the environment.
+    `jobs` runs per worker (None: the CLI's default); `env` overrides the environment;
+    `port` is a free one unless given.
 
     Raises:
         RuntimeError: the server exited, or did not answer `/ok` within 120 s.
@@ -37,7 +38,7 @@ def langgraph_dev(
         "LANGGRAPH_NO_VERSION_CHECK": "true",
         **(env or {}),
     }
-    port = free_port()
+    port = port or free_port()
     cli = str(Path(sys.executable).with_name("langgraph"))
     command = [cli, "dev", "--no-browser", "--no-reload", "--port", str(port)]
     if jobs is not None:

@@ -3,9 +3,10 @@
 The operator lists servers in `MCP_SERVERS` (`graphs.settings`), in the shape
 langchain-mcp-adapters' `MultiServerMCPClient` takes. `mcp_tools()` connects to each
 server once per process, lists its tools and returns them as the adapter makes them
-(their JSON schemas as `args_schema`); `Domain.with_tools` adds them to a domain:
+(their JSON schemas as `args_schema`); `graphs.domain.with_mcp_tools` adds them to a
+domain where a graph is built:
 
-    graph = build_graph(SHOP.with_tools(mcp_tools()))
+    graph = build_graph(with_mcp_tools(SHOP))
 
 - **Annotations.** `readOnlyHint: true` marks a tool `read_only` (it may start
   speculatively); any other tool has side effects (`graphs.domain.side_effects`),
