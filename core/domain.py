@@ -10,9 +10,10 @@ build the graphs for another domain with `graphs.fast_agent.build_graph(domain)`
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +42,8 @@ class Domain:
             naming rules, where which facts live); shown to the planner, the synthesizer
             and the ReAct baseline alike.
         tools: the tools, as LangChain tools; each says in `metadata["read_only"]`
-            whether it only reads (only those are ever started speculatively).
+            whether it only reads (only those are ever started speculatively), and a
+            tool that changes things may say how (`side_effects`).
         route_examples: (route, question) pairs the router's classifier learns from.
         plan_examples: solved plans; the planner sees them, questions of the same shape
             reuse them, and the calls of the nearest ones may start early.
@@ -80,6 +82,13 @@ class Domain:
         if bad:
             raise ValueError(f"route examples: labels must be direct or tools, not {bad[:3]}")
 
+    def with_tools(self, tools: Iterable[BaseTool]) -> Domain:
+        """Return this domain with more tools (e.g. an MCP server's), checked as any domain is.
+
+        Everything else (knowledge, examples) stays; a tool whose name is taken is an error.
+        """
+        return dataclasses.replace(self, tools=(*self.tools, *tools))
+
     def tool(self, name: str) -> BaseTool | None:
         """Return the tool with this name, or None."""
         return next((t for t in self.tools if t.name == name), None)
@@ -111,6 +120,23 @@ def read_only(tool: BaseTool) -> BaseTool:
     Use it above `@tool`. A tool without it is never started before the plan asks for it.
     """
     tool.metadata = {**(tool.metadata or {}), "read_only": True}
+    return tool
+
+
+def side_effects(tool: BaseTool, *, destructive: bool = True, idempotent: bool = False) -> BaseTool:
+    """Declare that a tool changes things, and how (what approving a call needs to know).
+
+    Such a tool is never started speculatively (as any tool without `read_only`).
+
+    Args:
+        tool: the tool.
+        destructive: whether a call may destroy or overwrite something (MCP's
+            `destructiveHint`; true unless the tool only adds).
+        idempotent: whether calling it twice with the same arguments does no more
+            than calling it once (MCP's `idempotentHint`).
+    """
+    effects = {"read_only": False, "destructive": destructive, "idempotent": idempotent}
+    tool.metadata = {**(tool.metadata or {}), **effects}
     return tool
 
 

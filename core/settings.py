@@ -10,13 +10,14 @@ In-process code (tests, evals, benchmarks) swaps them with `use_settings`.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import httpx
 
@@ -118,6 +119,15 @@ class Settings:
             "`- name: GET http://host/path?param=<value> -> what it returns`."
         ),
     )
+    mcp_servers: str = field(
+        default="",
+        metadata=_doc(
+            "MCP servers whose tools join the domain: a JSON object of name -> connection, as "
+            'langchain-mcp-adapters takes it: {"files": {"transport": "stdio", "command": '
+            '"npx", "args": [...]}, "crm": {"transport": "streamable_http", "url": '
+            '"https://crm.example.com/mcp"}}; empty: none.'
+        ),
+    )
 
     def __post_init__(self) -> None:
         """Check every value; a bad one is an error naming its environment variable."""
@@ -141,6 +151,7 @@ class Settings:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name.upper()}={value!r}: a whole number of at least {low}")
         self.allowed_origins()  # a malformed entry fails here, not at the first http_get
+        self.mcp_connections()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -191,6 +202,59 @@ class Settings:
                     f"https://api.example.com or http://127.0.0.1:8080 ({err})"
                 ) from None
         return frozenset(origins)
+
+    def mcp_connections(self) -> dict[str, dict[str, Any]]:
+        """Return the MCP servers to connect to: name -> connection (see `tools.mcp`).
+
+        Only the shape is checked here: a JSON object of objects, each with a transport
+        it names and what that transport needs (a command and its arguments, or a URL).
+
+        Raises:
+            ValueError: naming the variable (and the server), for a value of another shape.
+        """
+        if not self.mcp_servers.strip():
+            return {}
+        try:
+            servers = json.loads(self.mcp_servers)
+        except ValueError as err:  # the value may hold secrets (headers, env): not echoed
+            raise ValueError(f"MCP_SERVERS: not JSON ({err})") from None
+        if not isinstance(servers, dict):
+            raise ValueError('MCP_SERVERS: a JSON object of servers, {"name": {...}, ...}')
+        for name, connection in servers.items():
+            problem = _mcp_connection_problem(name, connection)
+            if problem:
+                raise ValueError(f"MCP_SERVERS: server {name[:60]!r}: {problem}")
+        return servers
+
+
+# The transports langchain-mcp-adapters connects over (`sessions.create_session`).
+MCP_TRANSPORTS = ("stdio", "streamable_http", "streamable-http", "http", "sse", "websocket")
+
+
+def _mcp_connection_problem(name: str, connection: object) -> str:
+    """Return what is wrong with one MCP server's entry, or "" (see `mcp_connections`)."""
+    if not name.strip():
+        return "a server needs a name"
+    if not isinstance(connection, dict):
+        return "its connection is a JSON object"
+    transport = connection.get("transport")
+    if transport not in MCP_TRANSPORTS:
+        given = (
+            f"transport {str(transport)[:40]!r}" if "transport" in connection else "no transport"
+        )
+        return f"{given}: use one of {', '.join(MCP_TRANSPORTS)}"
+    key = "command" if transport == "stdio" else "url"
+    if not isinstance(connection.get(key), str) or not connection[key].strip():
+        return f"a {transport} server needs {key!r} (a string)"
+    if transport == "stdio":
+        args = connection.get("args")
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            return "a stdio server needs 'args' (a list of strings, [] for none)"
+        return ""
+    schemes = ("ws://", "wss://") if transport == "websocket" else ("http://", "https://")
+    if not connection["url"].startswith(schemes):
+        return f"its 'url' does not start with {' or '.join(schemes)}"
+    return ""
 
 
 def origin_of(url: httpx.URL) -> str:
