@@ -108,4 +108,8 @@ clean: down
 # on the embedded models: two turns of the fast agent, one of the baseline. Not in `make test`.
 .PHONY: ui-test
 ui-test: models  ## Browser test of agent-chat-ui; report and screenshots in build/ui-test/
+	@command -v chromium >/dev/null || { echo "installing chromium (Debian's package)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v npm >/dev/null || { echo "installing node and npm (Debian's packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	UI_TEST=required $(BIN)/python -m pytest tests/ui -ra
