@@ -131,7 +131,7 @@ def computed_fact(spec: str, results: Sequence[Any]) -> tuple[str, str]:
     """Return a fact path's label and its text: `$1.mean:3` is call 1's mean to 3 places."""
     path, _, decimals = spec.partition(":")
     label = _PATH.match(path)
-    name = label[2].lstrip(".") if label else path
+    name = re.sub(r"^(\[\d+\])*\.", "", label[2]) if label else path  # "[0].total": "total"
     return name, fact_text(lookup(path, results), int(decimals or DEFAULT_DECIMALS))
 
 

@@ -464,6 +464,15 @@ SPECS: tuple[Spec, ...] = (
         ("$1[0].group", "$1[0].total", "$2.future_value"),
     ),
     Spec(
+        "refinance-after-first",
+        "chain",
+        "I have a 50,000 loan at 6% over 10 years. What's the balance after the first payment, "
+        "and what would the monthly payment be if I refinanced that balance at 4.5% over 9 years?",
+        "1. amortization_schedule(principal=50000, annual_rate=0.06, years=10, months=1)\n"
+        '2. loan_payment(principal="$1[0].balance", annual_rate=0.045, years=9)',
+        ("$1[0].balance", "$2.monthly_payment"),
+    ),
+    Spec(
         "top-three-discounted",
         "chain",
         "From this list, take the three lines with the highest totals and price them as one "

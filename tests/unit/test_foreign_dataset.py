@@ -70,6 +70,18 @@ def test_parallel_calls_of_one_tool_are_well_represented() -> None:
     assert len(same_tool) >= 6
 
 
+def test_chains_refer_into_rows_columns_and_whole_results() -> None:
+    planned = [
+        value
+        for row in ROWS
+        for call in row["expected_calls"]
+        for value in call.get("planned", {}).values()
+        if isinstance(value, str) and value.startswith("$")
+    ]
+    assert any(re.fullmatch(r"\$\d+\[\d+\]\.\w+", value) for value in planned)  # a row's field
+    assert "$1.interest" in planned and "$1" in planned  # a column of rows; all the rows
+
+
 def test_every_tool_is_asked_for() -> None:
     used = {call["tool"] for row in ROWS for call in row["expected_calls"]}
     assert used == set(DOMAIN.tool_names)
