@@ -32,6 +32,9 @@ class Question:
     service_calls: list[dict[str, Any]] = field(default_factory=list)
     calc: list[str] = field(default_factory=list)
     docs: list[str] = field(default_factory=list)
+    # A domain's own tools (evals/foreign): the calls a correct agent makes, in order, each
+    # {"tool", "args"} with values as they run, and "planned" when the plan refers to a result.
+    expected_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_dataset(path: Path = DATASET) -> list[Question]:

@@ -1,6 +1,7 @@
 """What a correct model writes for one eval question: its route, plan, tool calls and answer.
 
-The oracle reads the dataset's ground truth (SQL, service calls, arithmetic, documents)
+The oracle reads the dataset's ground truth (SQL, service calls, arithmetic, documents;
+for a domain of its own, a question's `expected_calls` with their references as planned)
 and works out how the calls depend on each other by running them: a service parameter
 or an operand that an earlier call's result holds becomes a reference (`$1.name`, `$2.rate`),
 one only a reader can derive (the capital of a country code, a threshold in a
@@ -94,6 +95,11 @@ class Oracle:
             self._add_service(service["service"], service["params"])
         for expression in q.calc:
             self._add_calc(expression)
+        for call in q.expected_calls:  # a domain's own tools (evals/foreign), as written
+            planned = call.get("planned", call["args"])
+            texts = [value for value in planned.values() if isinstance(value, str)]
+            deps = {int(m[1]) for text in texts for m in REFERENCE.finditer(text)}
+            self._add(call["tool"], call["args"], planned, deps)
 
     # --- building the calls -------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
     python -m evals.run                      # embedded llama.cpp servers (make up)
     python -m evals.run --backend simulated  # a GPU-served vLLM's latency model
     python -m evals.run --per-group 2        # a smoke slice
+    python -m evals.run --domain evals.foreign:DOMAIN --dataset evals/foreign/dataset.jsonl
 
 On real servers it runs the fast agent and the ReAct baseline (`create_agent`: the tool
 calls of one model turn run together). The simulated backend adds `react_sequential`,
@@ -10,6 +11,10 @@ the same baseline asking for one tool a turn, so every speed table shows both ra
 Any OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...); name its
 results with --label (`make vllm-cpu-eval` writes evals/results/vllm-cpu/). On vLLM the
 report gives each graph's prefix-cache hit rate, read from the server's /metrics.
+
+`--domain module:NAME` runs the graphs built for another `Domain` (default: the shop). A
+dataset whose questions carry `expected_calls` (evals/foreign) also grades each run's
+calls (`evals.foreign.grading`): exactly right or not, and identical calls asked twice.
 
 With a LangSmith API key set (or --langsmith), each graph runs as a LangSmith experiment
 (`evals.experiment`) instead of the local loop: the same runs through `run_one`, scored by
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -30,17 +36,20 @@ from pathlib import Path
 from typing import Any
 
 from core.context import Context
+from core.domain import Domain
 from core.settings import Settings, settings, use_settings
 from deploy.warmup import warm_up
 from evals.dataset import DATASET, GROUPS, Question, load_dataset
 from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
+from evals.foreign.grading import calls_section, grade
 from evals.metrics import prefix_cache_hit_rate, scrape
 from evals.oracle import Oracle, chain_of
 from evals.report import write_report
-from evals.runner import GRAPHS, run_one
+from evals.runner import GRAPHS, Graphs, graphs_for, run_one
 from evals.services import PROFILES, ExternalServices
 from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
 from serving import client
+from tools import SHOP
 
 REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
 Begin = Callable[[str, Question], None]
@@ -57,6 +66,21 @@ def simulated_gpu(services_url: str, speedup: float = 1.0) -> Iterator[Simulated
     )
     with client.use_models(models, backend="vllm"):
         yield models
+
+
+def load_domain(spec: str | None) -> Domain:
+    """Return the domain named `module:NAME` (None: the shop)."""
+    if not spec:
+        return SHOP
+    module, _, name = spec.partition(":")
+    domain = getattr(importlib.import_module(module), name or "DOMAIN", None)
+    if not isinstance(domain, Domain):
+        raise SystemExit(f"--domain {spec}: not a core.domain.Domain")
+    return domain
+
+
+def _slug(name: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
 def select(questions: list[Question], per_group: int | None, ids: list[str]) -> list[Question]:
@@ -108,25 +132,34 @@ async def run_suite(
         use_langsmith = langsmith_wanted(args.langsmith)
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    out = Path(args.out) / (args.label or args.backend)
+    domain = load_domain(getattr(args, "domain", None))
+    if domain is not SHOP and use_langsmith:  # the LangSmith dataset holds the shop's questions
+        if args.langsmith:
+            raise SystemExit("--langsmith runs the shop's dataset only; this domain runs locally")
+        use_langsmith = False
+    default_label = args.backend if domain is SHOP else f"{args.backend}-{_slug(domain.name)}"
+    label = args.label or default_label
+    out = Path(args.out) / label
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     context = base or Context()
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
         served = replace(
             operator or settings(),
-            http_services=services.describe(),
+            # the shop's web services; another domain's prompts list none
+            http_services=services.describe() if domain is SHOP else "",
             http_allowed_origins=services.base_url,  # the services' origin, not every port
         )
         config: dict[str, Any] = {
             "backend": args.backend,
-            "label": args.label or args.backend,
+            "label": label,
             "profile": args.profile,
             "latency_ms": {k: asdict(v) for k, v in PROFILES.items() if k == args.profile},
             "context": asdict(context),
             "settings": asdict(replace(served, http_services="(local services)")),
             "questions": len(questions),
             "dataset": Path(args.dataset).name,
+            "domain": domain.name,
             "graphs": graphs,
         }
         if simulated:
@@ -138,8 +171,9 @@ async def run_suite(
             use_settings(served),
             simulated_gpu(services.base_url) if simulated else _real() as models,
         ):
+            by_name = graphs_for(domain)  # built here: the baseline reads the settings
             if not simulated:
-                await warm_up(context)
+                await warm_up(context, domain)
             begin = models.begin if models is not None else None
             if use_langsmith:  # one experiment per graph; LangSmith shows its own progress
                 experiments = []
@@ -152,15 +186,26 @@ async def run_suite(
                     experiments.append(experiment.name)
                 config["langsmith_experiments"] = experiments
             else:
-                rows = await _run_locally(graphs, questions, context, args.timeout, begin, config)
+                rows = await _run_locally(
+                    graphs, questions, context, args.timeout, begin, config, by_name
+                )
         add_bounds(rows, questions, services.base_url)
     print(file=sys.stderr)  # noqa: T201
     by_id = {q.id: q for q in questions}
+    graded = any(q.expected_calls for q in questions)
     for row in rows:  # the scores LangSmith gives (or would give) each run
         row["scores"] = evaluate_row(row, by_id[row["id"]])
+        if graded:
+            row |= grade(row, by_id[row["id"]], domain)
+            row["scores"] |= {k: row[k] for k in ("calls_right", "repeated_calls")}
     with (out / "results.jsonl").open("w") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
-    return write_report(rows, config, out)
+    report = write_report(rows, config, out)
+    if graded:
+        ran = [g for g in graphs if any(r["graph"] == g for r in rows)]
+        with report.open("a") as handle:
+            handle.write("\n" + "\n".join(calls_section(rows, ran)))
+    return report
 
 
 async def _run_locally(
@@ -170,6 +215,7 @@ async def _run_locally(
     timeout: float,
     begin: Begin | None,
     config: dict[str, Any],
+    by_name: Graphs = GRAPHS,
 ) -> list[dict[str, Any]]:
     """Run each graph over every question, one run at a time; note prefix-cache hit rates.
 
@@ -185,7 +231,7 @@ async def _run_locally(
             progress(done, total, f"{name} {question.id}")
             if begin is not None:
                 begin(name, question)
-            rows.append(await run_one(name, question, context, timeout))
+            rows.append(await run_one(name, question, context, timeout, by_name))
             done += 1
         hit_rates[name] = prefix_cache_hit_rate(before, await scrape(settings().planner_base_url))
     progress(total, total, "done")
@@ -211,6 +257,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--dataset",
         default=str(DATASET),
         help="questions (JSON lines; evals/reuse.jsonl: shapes repeat)",
+    )
+    parser.add_argument(
+        "--domain",
+        default=None,
+        help="the graphs' domain as module:NAME (default: the shop); e.g. evals.foreign:DOMAIN",
     )
     parser.add_argument("--per-group", type=int, default=None, help="first N of each group")
     parser.add_argument("--ids", nargs="*", default=[], help="only these question ids")

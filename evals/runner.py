@@ -9,26 +9,41 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from core.context import Context
+from core.domain import Domain
 from evals.dataset import Question, missing_facts
 from evals.oracle import tokens
 from evals.recorder import RunRecorder, union_seconds
-from graphs.fast_agent import graph as fast_agent
-from graphs.react_agent import graph as react_agent
+from graphs import fast_agent, react_agent
 from serving.client import READ_AHEAD
+from tools import SHOP
 
-GRAPHS: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {
-    "fast_agent": fast_agent,
-    "react_agent": react_agent,  # create_agent: the calls of one model turn run together
-    "react_sequential": react_agent,  # the same graph; the simulated model asks one call a turn
+Graphs = Mapping[str, CompiledStateGraph[Any, Any, Any, Any]]
+GRAPHS: Graphs = {
+    "fast_agent": fast_agent.graph,
+    "react_agent": react_agent.graph,  # create_agent: the calls of one model turn run together
+    "react_sequential": react_agent.graph,  # the same graph; the simulated model: one call a turn
 }
 ANSWER_NODES = {"answer_directly", "synthesize_answer", "model"}
 PLAN_STEP = "plan_and_call_tools"
+
+
+def graphs_for(domain: Domain) -> Graphs:
+    """Return the eval's graphs over a domain: the shop's as served, another's built for it."""
+    if domain is SHOP:
+        return GRAPHS
+    react = react_agent.build_graph(domain)
+    return {
+        "fast_agent": fast_agent.build_graph(domain),
+        "react_agent": react,
+        "react_sequential": react,
+    }
 
 
 def _messages(state: Any) -> list[BaseMessage]:
@@ -36,9 +51,9 @@ def _messages(state: Any) -> list[BaseMessage]:
 
 
 async def run_one(
-    name: str, question: Question, context: Context, timeout: float
+    name: str, question: Question, context: Context, timeout: float, graphs: Graphs = GRAPHS
 ) -> dict[str, Any]:
-    """Run one graph (a key of `GRAPHS`) on one question; return its measured row."""
+    """Run one graph (a key of `graphs`, the shop's by default) on one question; return its row."""
     recorder = RunRecorder()
     first_event: float | None = None
     token_at: dict[str | None, float] = {}  # first answer-token time per message id
@@ -46,7 +61,7 @@ async def run_one(
     error = None
     try:
         async with asyncio.timeout(timeout):
-            async for part in GRAPHS[name].astream(
+            async for part in graphs[name].astream(
                 {"messages": [{"role": "user", "content": question.question}]},
                 {"callbacks": [recorder]},
                 context=context,
@@ -108,6 +123,7 @@ def measure(
         "tool_calls": [c["tool"] for c in tools],
         "tool_runs": [[c["tool"], c["args"], (c["end"] - c["start"]) * 1000] for c in tools],
         "tool_errors": sum("error" in c for c in tools),
+        "asked_calls": asked_calls(messages, results),
         "speculative_wasted": len(wasted),
         "plan_source": plans[0].get("plan_source", "planner") if plans else None,
         "tools_sum_ms": sum(e - s for s, e in tool_spans) * 1000,
@@ -146,6 +162,24 @@ def measure(
             "route_ms": route["ms"],
         }
     return row
+
+
+def asked_calls(messages: list[BaseMessage], results: list[dict[str, Any]]) -> list[Any]:
+    """Return the calls the run asked for, repeats kept: `[tool, args]` each, in order.
+
+    The fast agent's are its plans' calls (`tool_results`, with references filled in; a
+    call the plan repeats runs once but is listed twice); ReAct's the tool calls of its
+    model turns since the question.
+    """
+    if results:
+        return [[r["tool"], r["args"]] for r in sorted(results, key=lambda r: r["index"])]
+    last = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    return [
+        [call["name"], call["args"]]
+        for message in messages[last + 1 :]
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+    ]
 
 
 def used_and_wasted(
