@@ -77,8 +77,12 @@ def check_run_settings(payload: dict[str, Any], where: str) -> None:
 
 @auth.on.threads.create_run
 async def on_run(ctx: Auth.types.AuthContext, value: RunsCreate) -> dict[str, str]:
-    """A run (on a thread, or stateless): check its settings; only on the caller's threads."""
-    check_run_settings(dict(value.get("kwargs") or {}), "run")
+    """A run (on a thread, or stateless): check its settings; only on the caller's threads.
+
+    LangGraph's server hands the request's `config` and `context` in `kwargs`; Aegra
+    (`make stack`) hands the request itself.
+    """
+    check_run_settings(dict(value.get("kwargs") or value), "run")
     return _owned(ctx, value)
 
 
