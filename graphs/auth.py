@@ -33,12 +33,16 @@ OPERATOR_SETTINGS = frozenset(f.name for f in fields(Settings))
 
 
 @auth.authenticate
-async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
-    """Accept a request with a valid `x-api-key` (when `API_KEYS` is set), else anyone."""
+async def authenticate(headers: dict[Any, Any]) -> Auth.types.MinimalUserDict:
+    """Accept a request with a valid `x-api-key` (when `API_KEYS` is set), else anyone.
+
+    LangGraph's server passes the headers as bytes, Aegra (`make stack`) as text.
+    """
     keys = [k.strip() for k in os.environ.get("API_KEYS", "").split(",") if k.strip()]
     if not keys:
         return {"identity": "anonymous"}
-    given = (headers.get(b"x-api-key") or b"").decode(errors="replace")
+    raw = headers.get(b"x-api-key") or headers.get("x-api-key") or b""
+    given = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
     if not any(hmac.compare_digest(given, key) for key in keys):
         raise Auth.exceptions.HTTPException(status_code=401, detail="a valid x-api-key is needed")
     return {"identity": "key-" + hashlib.sha256(given.encode()).hexdigest()[:16]}

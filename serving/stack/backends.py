@@ -132,6 +132,16 @@ class Postgres:
             DATABASE, what="createdb", env=env,
         )  # fmt: skip
 
+    def query(self, sql: str) -> list[list[str]]:
+        """Run one SQL statement with psql on the stack's database; return its rows."""
+        env = {**os.environ, "PGPASSWORD": self.layout.secret()}
+        out = self._run(
+            "psql", "-h", "127.0.0.1", "-p", str(self.layout.postgres_port), "-U", DB_USER,
+            "-d", DATABASE, "-AtF", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql,
+            what="psql", env=env,
+        )  # fmt: skip
+        return [line.split("\t") for line in out.splitlines() if line]
+
     def running(self) -> bool:
         """Whether this cluster's server runs (its postmaster.pid names a live process)."""
         try:

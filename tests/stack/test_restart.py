@@ -1,0 +1,131 @@
+"""Restarts: the whole stack keeps threads, history and a pending interrupt; Postgres under load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.errors import APIStatusError
+
+from tests.stack.conftest import StackUnderTest, results_dir
+
+QUESTION = "How many customers do we have in Canada?"
+BOUND = 600.0  # no step waits longer than this
+FINAL = {"success", "error", "interrupted", "timeout"}
+
+
+def ask(text: str = QUESTION) -> dict[str, Any]:
+    """A run's input: one user message."""
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def record(name: str, values: dict[str, Any]) -> None:
+    """Keep what a test measured in build/stack-test/<name>.json and print it."""
+    (results_dir() / f"{name}.json").write_text(json.dumps(values, indent=2, default=str))
+    print(f"\n{name}: {json.dumps(values, default=str)}")  # noqa: T201
+
+
+async def test_a_restart_of_the_whole_stack_keeps_threads_history_and_an_interrupt(
+    stack_under_test: StackUnderTest,
+) -> None:
+    client = get_client(url=stack_under_test.url, api_key=stack_under_test.keys[0])
+    done = await client.threads.create()
+    await asyncio.wait_for(client.runs.wait(done["thread_id"], "fast_agent", input=ask()), BOUND)
+    paused = await client.threads.create()
+    await asyncio.wait_for(
+        client.runs.wait(
+            paused["thread_id"], "fast_agent", input=ask(),
+            interrupt_before=["synthesize_answer"],
+        ),
+        BOUND,
+    )  # fmt: skip
+    before_done = await client.threads.get_state(done["thread_id"])
+    history = await client.threads.get_history(done["thread_id"], limit=100)
+    before_paused = await client.threads.get_state(paused["thread_id"])
+    assert before_paused["next"] == ["synthesize_answer"], before_paused["next"]
+
+    stack = stack_under_test.stack
+    began = time.monotonic()
+    stack.down()
+    down = time.monotonic() - began
+    took = stack.up()
+    record("restart", {"down_s": down, "up": took})
+
+    after_done = await client.threads.get_state(done["thread_id"])
+    assert after_done["values"]["messages"] == before_done["values"]["messages"]
+    assert len(await client.threads.get_history(done["thread_id"], limit=100)) == len(history)
+    after_paused = await client.threads.get_state(paused["thread_id"])
+    assert after_paused["next"] == ["synthesize_answer"]
+    assert (await client.threads.get(paused["thread_id"]))["status"] == "interrupted"
+
+    resumed = await asyncio.wait_for(
+        client.runs.wait(paused["thread_id"], "fast_agent", input=None), BOUND
+    )
+    messages = resumed["messages"] if isinstance(resumed, dict) else []
+    assert messages and messages[-1]["type"] == "ai" and messages[-1]["content"].strip()
+    assert (await client.threads.get_state(paused["thread_id"]))["next"] == []
+
+
+def ready(url: str) -> int:
+    """The status of the API's `/ready` (0: no answer)."""
+    try:
+        with urllib.request.urlopen(f"{url}/ready", timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return 0
+
+
+async def test_runs_survive_or_fail_clearly_when_postgres_restarts_under_load(
+    stack_under_test: StackUnderTest,
+) -> None:
+    clients = [get_client(url=stack_under_test.url, api_key=k) for k in stack_under_test.keys]
+    runs = []
+    for i in range(4):
+        client = clients[i % 2]
+        thread = await client.threads.create()
+        run = await client.runs.create(thread["thread_id"], "fast_agent", input=ask())
+        runs.append((client, thread["thread_id"], run["run_id"]))
+    client, thread_id, run_id = runs[0]
+    deadline = time.monotonic() + BOUND
+    while (await client.runs.get(thread_id, run_id))["status"] == "pending":
+        assert time.monotonic() < deadline, "no run started"
+        await asyncio.sleep(0.5)
+
+    postgres = stack_under_test.stack.postgres
+    stopped_at = time.monotonic()
+    postgres.stop("fast")
+    during = client.threads.create()
+    try:
+        await asyncio.wait_for(during, 30)
+        outage = "a thread was created while Postgres was down"
+    except APIStatusError as err:
+        outage = f"HTTP {err.status_code} in {time.monotonic() - stopped_at:.1f} s"
+    except TimeoutError:
+        pytest.fail("a request hung while Postgres was down")
+    await asyncio.sleep(max(0.0, 5 - (time.monotonic() - stopped_at)))
+    postgres.start()
+    back_at = time.monotonic()
+    while ready(stack_under_test.url) != 200:
+        assert time.monotonic() - back_at < 60, "the API did not recover after Postgres"
+        await asyncio.sleep(0.5)
+    recovered = time.monotonic() - back_at
+
+    outcomes = []
+    for client, thread_id, run_id in runs:
+        deadline = time.monotonic() + BOUND
+        while (status := (await client.runs.get(thread_id, run_id))["status"]) not in FINAL:
+            assert time.monotonic() < deadline, f"run {run_id} still {status} after {BOUND} s"
+            await asyncio.sleep(1)
+        outcomes.append(status)
+    record(
+        "postgres-restart",
+        {"outage_request": outage, "api_ready_after_s": recovered, "runs": outcomes},
+    )
+    assert set(outcomes) <= {"success", "error"}, outcomes
