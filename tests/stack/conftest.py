@@ -138,8 +138,8 @@ def stack_under_test() -> Iterator[StackUnderTest]:
         "API_KEYS": ",".join(KEYS),
         "LANGSMITH_TRACING": "false",
         # The model servers are shared with whatever else runs on the machine's 2 cores:
-        # a prompt read can wait minutes for a slot, so a call may take up to 8 minutes.
-        "LLM_TIMEOUT_SECONDS": "480",
+        # a prompt read can wait minutes for a slot, so a call may take 10 minutes (the ceiling).
+        "LLM_TIMEOUT_SECONDS": "600",
     }
     stack = Stack(layout, env)
     try:

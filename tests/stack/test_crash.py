@@ -19,7 +19,7 @@ from tests.stack.conftest import StackUnderTest, key, results_dir
 QUESTION = (
     "Compare the weather in Oslo and London, and what's the USD to EUR rate on the FX service?"
 )
-BOUND = 600.0  # no step of the test waits longer than this
+BOUND = 900.0  # no step of the test waits longer than this (the model servers may be busy)
 
 
 @dataclass

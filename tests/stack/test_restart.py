@@ -1,4 +1,4 @@
-"""Restarts: the whole stack keeps threads, history and a pending interrupt; Postgres under load."""
+"""Restarts: the whole stack keeps a thread, its history and its interrupt; Postgres under load."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from langgraph_sdk.errors import APIStatusError
 from tests.stack.conftest import StackUnderTest, results_dir
 
 QUESTION = "How many customers do we have in Canada?"
-BOUND = 600.0  # no step waits longer than this
+GREETING = "Hi there! How are you today?"
+PAUSE = "plan_and_call_tools"
+BOUND = 900.0  # no step waits longer than this (the model servers may be shared and busy)
 FINAL = {"success", "error", "interrupted", "timeout"}
 
 
@@ -30,24 +32,21 @@ def record(name: str, values: dict[str, Any]) -> None:
     print(f"\n{name}: {json.dumps(values, default=str)}")  # noqa: T201
 
 
-async def test_a_restart_of_the_whole_stack_keeps_threads_history_and_an_interrupt(
+async def test_a_restart_of_the_whole_stack_keeps_a_thread_its_history_and_its_interrupt(
     stack_under_test: StackUnderTest,
 ) -> None:
     client = get_client(url=stack_under_test.url, api_key=stack_under_test.keys[0])
-    done = await client.threads.create()
-    await asyncio.wait_for(client.runs.wait(done["thread_id"], "fast_agent", input=ask()), BOUND)
-    paused = await client.threads.create()
+    thread = await client.threads.create()
+    thread_id = thread["thread_id"]
+    # Paused before planning: the router decides without a model, so the interrupt is
+    # pending at once, and the only model calls are those of the run resumed after.
     await asyncio.wait_for(
-        client.runs.wait(
-            paused["thread_id"], "fast_agent", input=ask(),
-            interrupt_before=["synthesize_answer"],
-        ),
-        BOUND,
-    )  # fmt: skip
-    before_done = await client.threads.get_state(done["thread_id"])
-    history = await client.threads.get_history(done["thread_id"], limit=100)
-    before_paused = await client.threads.get_state(paused["thread_id"])
-    assert before_paused["next"] == ["synthesize_answer"], before_paused["next"]
+        client.runs.wait(thread_id, "fast_agent", input=ask(), interrupt_before=[PAUSE]), BOUND
+    )
+    before = await client.threads.get_state(thread_id)
+    history = await client.threads.get_history(thread_id, limit=100)
+    assert before["next"] == [PAUSE], before["next"]
+    assert (await client.threads.get(thread_id))["status"] == "interrupted"
 
     stack = stack_under_test.stack
     began = time.monotonic()
@@ -56,19 +55,18 @@ async def test_a_restart_of_the_whole_stack_keeps_threads_history_and_an_interru
     took = stack.up()
     record("restart", {"down_s": down, "up": took})
 
-    after_done = await client.threads.get_state(done["thread_id"])
-    assert after_done["values"]["messages"] == before_done["values"]["messages"]
-    assert len(await client.threads.get_history(done["thread_id"], limit=100)) == len(history)
-    after_paused = await client.threads.get_state(paused["thread_id"])
-    assert after_paused["next"] == ["synthesize_answer"]
-    assert (await client.threads.get(paused["thread_id"]))["status"] == "interrupted"
+    after = await client.threads.get_state(thread_id)
+    assert after["values"] == before["values"] and after["next"] == [PAUSE]
+    assert after["checkpoint"] == before["checkpoint"]
+    again = await client.threads.get_history(thread_id, limit=100)
+    assert [h["checkpoint"] for h in again] == [h["checkpoint"] for h in history]
+    assert (await client.threads.get(thread_id))["status"] == "interrupted"
 
-    resumed = await asyncio.wait_for(
-        client.runs.wait(paused["thread_id"], "fast_agent", input=None), BOUND
-    )
-    messages = resumed["messages"] if isinstance(resumed, dict) else []
-    assert messages and messages[-1]["type"] == "ai" and messages[-1]["content"].strip()
-    assert (await client.threads.get_state(paused["thread_id"]))["next"] == []
+    resumed = await asyncio.wait_for(client.runs.wait(thread_id, "fast_agent", input=None), BOUND)
+    assert isinstance(resumed, dict) and not resumed.get("__error__"), resumed
+    messages = resumed["messages"]
+    assert messages[-1]["type"] == "ai" and messages[-1]["content"].strip(), messages[-1]
+    assert (await client.threads.get_state(thread_id))["next"] == []
 
 
 def ready(url: str) -> int:
@@ -90,7 +88,7 @@ async def test_runs_survive_or_fail_clearly_when_postgres_restarts_under_load(
     for i in range(4):
         client = clients[i % 2]
         thread = await client.threads.create()
-        run = await client.runs.create(thread["thread_id"], "fast_agent", input=ask())
+        run = await client.runs.create(thread["thread_id"], "fast_agent", input=ask(GREETING))
         runs.append((client, thread["thread_id"], run["run_id"]))
     client, thread_id, run_id = runs[0]
     deadline = time.monotonic() + BOUND
