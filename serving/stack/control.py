@@ -80,9 +80,9 @@ class Stack:
         stopped = []
         if self.balancer.stop():
             stopped.append("balancer")
-        for api in self.apis:
-            if kill_pid_file(api.pid_file, grace=DRAIN_SECONDS):
-                stopped.append(f"api-{api.index + 1}")
+        for pid_file in sorted(self.layout.run_dir.glob("api-*.pid")):  # however many ran
+            if kill_pid_file(pid_file, grace=DRAIN_SECONDS):
+                stopped.append(pid_file.stem)
         if self.redis.stop():
             stopped.append("redis")
         if self.postgres.stop():
