@@ -3,9 +3,9 @@
 Behind the served API (`graphs.auth`) every run carries the authenticated user the
 server injects (`Runtime.server_info.user`, or `configurable.langgraph_auth_user_id`,
 which the server sets and a request cannot; Aegra sets `configurable.langgraph_auth_user`
-instead). What one caller teaches (learned plans),
-and its share of a model server's slots, are keyed on this. In-process runs (the CLI,
-tests, evals) are the one local caller unless their config names another.
+instead). What one caller teaches (learned plans), and its share of a model server's
+slots, are keyed on this. In-process runs (the CLI, tests, evals) are the one local
+caller unless their config names another.
 """
 
 from __future__ import annotations
