@@ -113,3 +113,27 @@ ui-test: models  ## Browser test of agent-chat-ui; report and screenshots in bui
 	@command -v npm >/dev/null || { echo "installing node and npm (Debian's packages)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	UI_TEST=required $(BIN)/python -m pytest tests/ui -ra
+
+# The production stack without Docker (serving/stack/): Postgres and Redis as local processes,
+# two Aegra API processes with queue workers, nginx in front; data in .run/stack/.
+STACK_PORT ?= 2300
+STACK_WORKERS ?= 2
+STACK := $(BIN)/python -m serving.stack
+.PHONY: stack stack-down stack-status stack-test stack-soak
+
+stack: $(SERVERS)  ## Start the production stack (installs what is missing); prints the API URL
+	$(STACK) up --port $(STACK_PORT) --workers $(STACK_WORKERS)
+
+stack-down:  ## Stop the production stack (threads and runs stay in .run/stack/)
+	$(STACK) down --port $(STACK_PORT) --workers $(STACK_WORKERS)
+
+stack-status:
+	$(STACK) status --port $(STACK_PORT) --workers $(STACK_WORKERS)
+
+stack-test: $(SERVERS)  ## Crash and restart tests on a real stack of their own (about 10 min)
+	STACK_TEST=1 $(BIN)/python -m pytest -ra tests/stack
+
+stack-soak: stack  ## The soak through the stack (evals/results/soak-stack.md), then runs per worker
+	$(BIN)/python -m evals.soak --url http://127.0.0.1:$(STACK_PORT) --out evals/results/soak-stack.md \
+		$$(for f in .run/stack/api-*.pid; do echo --server-pid $$(cat $$f); done)
+	$(STACK) runs --port $(STACK_PORT) --workers $(STACK_WORKERS)

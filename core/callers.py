@@ -2,9 +2,10 @@
 
 Behind the served API (`deploy.auth`) every run carries the authenticated user the
 server injects (`Runtime.server_info.user`, or `configurable.langgraph_auth_user_id`,
-which the server sets and a request cannot). What one caller teaches (learned plans),
-and its share of a model server's slots, are keyed on this. In-process runs (the CLI,
-tests, evals) are the one local caller unless their config names another.
+which the server sets and a request cannot; Aegra sets `configurable.langgraph_auth_user`
+instead). What one caller teaches (learned plans), and its share of a model server's
+slots, are keyed on this. In-process runs (the CLI, tests, evals) are the one local
+caller unless their config names another.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def caller_id(config: dict[str, Any] | None = None) -> str:
             config = dict(get_config())
         except RuntimeError:  # not inside a run
             return LOCAL
-    found = (config.get("configurable") or {}).get("langgraph_auth_user_id")
+    configurable = config.get("configurable") or {}
+    # Both servers overwrite the user; Aegra (`make stack`) sets no `_user_id` and passes
+    # one a request sends through, so the user comes first.
+    user = configurable.get("langgraph_auth_user")
+    found = user.get("identity") if isinstance(user, dict) else getattr(user, "identity", None)
+    if not (isinstance(found, str) and found):
+        found = configurable.get("langgraph_auth_user_id")
     return found if isinstance(found, str) and found else LOCAL
 
 

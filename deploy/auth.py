@@ -57,12 +57,16 @@ def identity_of(key: str) -> str:
 
 
 @auth.authenticate
-async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
-    """Accept a request with a valid `x-api-key` (when `API_KEYS` is set), else anyone."""
+async def authenticate(headers: dict[Any, Any]) -> Auth.types.MinimalUserDict:
+    """Accept a request with a valid `x-api-key` (when `API_KEYS` is set), else anyone.
+
+    LangGraph's server passes the headers as bytes, Aegra (`make stack`) as text.
+    """
     keys = _api_keys()
     if not keys:
         return {"identity": "anonymous"}
-    given = (headers.get(b"x-api-key") or b"").decode(errors="replace")
+    raw = headers.get(b"x-api-key") or headers.get("x-api-key") or b""
+    given = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
     if not any(hmac.compare_digest(given, key) for key in keys):
         raise Auth.exceptions.HTTPException(status_code=401, detail="a valid x-api-key is needed")
     return {"identity": identity_of(given)}
@@ -132,9 +136,13 @@ def check_size(value: Any, where: str, run: dict[str, Any] | None = None) -> Non
 
 @auth.on.threads.create_run
 async def on_run(ctx: Auth.types.AuthContext, value: RunsCreate) -> Filter:
-    """A run (on a thread, or stateless): its settings and size checked; the caller's threads."""
+    """A run (on a thread, or stateless): its settings and size checked; the caller's threads.
+
+    LangGraph's server hands the request's `config` and `context` in `kwargs`; Aegra
+    (`make stack`) hands the request itself.
+    """
     identity = caller(ctx)
-    kwargs = dict(value.get("kwargs") or {})
+    kwargs = dict(value.get("kwargs") or value)
     check_run_settings(kwargs, "run")
     check_size(value, "run", run=kwargs)
     return _owned(identity, value)

@@ -59,15 +59,21 @@ def stable_prompts(context: Context, domain: Domain) -> list[tuple[str, Tier, st
 
 
 async def warm_up(
-    context: Context, domain: Domain | None = None, timeout: float = 600.0
+    context: Context,
+    domain: Domain | None = None,
+    timeout: float = 600.0,
+    only: frozenset[str] | None = None,
 ) -> dict[str, float]:
     """Send each stable prompt once (one output token); return the seconds each took.
 
     One at a time: prompts read in parallel on one CPU server only slow each other.
+    `only` names the prompts to read (all of them by default).
     """
     domain = domain or served_domain()
     seconds = {}
     for name, tier, system in stable_prompts(context, domain):
+        if only is not None and name not in only:
+            continue
         model: Any = client.chat_model(context, tier, max_tokens=1, tools=name == "react_agent")
         if name == "react_agent":
             model = model.bind_tools(list(domain.tools))

@@ -1,9 +1,11 @@
 """Soak: many concurrent runs through `langgraph dev`, hostile inputs among them.
 
     make up && .venv/bin/python -m evals.soak --runs 200 --concurrency 16
+    make stack-soak    # the same through the production stack (`--url`)
 
-Starts `langgraph dev` on a free port (pointed at the configured model servers), then
-sends `--runs` runs, `--concurrency` at a time, each on its own thread: questions
+Starts `langgraph dev` on a free port (pointed at the configured model servers), or
+uses the server at `--url` (the production stack), then sends `--runs` runs,
+`--concurrency` at a time, each on its own thread: questions
 about a different customer each (so an answer that names another run's customer is a
 mixed answer), greetings, and hostile inputs (an oversized question, a run that tries
 to set an operator setting, a calculator bomb). It reports errors on the ordinary
@@ -20,6 +22,7 @@ import random
 import sqlite3
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +142,12 @@ def _names(answer: str, name: str) -> bool:
     return len(name) > 6 and name.lower() in answer.lower()
 
 
-def render(outcomes: list[Outcome], memory: dict[str, tuple[float, float]], wall: float) -> str:
+def render(
+    outcomes: list[Outcome],
+    memory: dict[str, tuple[float, float]],
+    wall: float,
+    server: str = "langgraph dev",
+) -> str:
     """Return the soak report."""
     ordinary = [o for o in outcomes if o.kind != "hostile"]
     errors = [o for o in ordinary if o.error]
@@ -148,7 +156,7 @@ def render(outcomes: list[Outcome], memory: dict[str, tuple[float, float]], wall
     named = sum(_names(o.answer, o.subject) for o in spend)
     seconds = [o.seconds * 1000 for o in ordinary if not o.error]
     lines = [
-        "# Soak: concurrent runs through langgraph dev, hostile inputs among them",
+        f"# Soak: concurrent runs through {server}, hostile inputs among them",
         "",
         f"{len(outcomes)} runs in {wall:.0f} s ({len(outcomes) / wall * 60:.1f} runs/min).",
         "",
@@ -180,17 +188,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="evals/results/soak.md")
+    parser.add_argument("--url", help="send the runs to this server instead of langgraph dev")
+    parser.add_argument(
+        "--server-pid", type=int, action="append", default=[],
+        help="with --url: a server process whose memory to report (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    with langgraph_dev(Path(args.out).with_suffix(".log"), jobs=args.concurrency) as (url, server):
-        pids = {"langgraph dev": server.pid} | {
-            f"model server {pid}": pid for pid in model_server_pids()
-        }
+    with ExitStack() as stack:
+        if args.url:
+            url, server = args.url, f"the server at {args.url}"
+            pids = {f"server {pid}": pid for pid in args.server_pid}
+        else:
+            log = Path(args.out).with_suffix(".log")
+            url, process = stack.enter_context(langgraph_dev(log, jobs=args.concurrency))
+            server, pids = "langgraph dev", {"langgraph dev": process.pid}
+        pids |= {f"model server {pid}": pid for pid in model_server_pids()}
         start = {name: rss_mb(pid) for name, pid in pids.items()}
         began = time.perf_counter()
         outcomes = asyncio.run(soak(url, args.runs, args.concurrency, args.seed))
         wall = time.perf_counter() - began
         memory = {name: (start[name], rss_mb(pid)) for name, pid in pids.items()}
-    report = render(outcomes, memory, wall)
+    report = render(outcomes, memory, wall, server)
     Path(args.out).write_text(report)
     print(report)  # noqa: T201
     ordinary = [o for o in outcomes if o.kind != "hostile"]
