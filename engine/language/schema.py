@@ -240,6 +240,8 @@ def conform(value: Any, schema: Schema) -> Any:
     written as text fills a number argument.
     """
     kinds = _kinds(schema)
+    if isinstance(value, dict) and "object" not in kinds and kinds & {"string"}:
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list) and "array" not in kinds:
         if len(value) == 1 and not kinds & {"string"}:
             return conform(value[0], schema)

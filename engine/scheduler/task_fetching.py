@@ -191,12 +191,15 @@ def lookup(result: ToolResult, path: str | None) -> Any:
     field of rows is that column (one value, or the list of them); a first field of an
     object is found at any depth; later fields are keys of what came before (a column of
     a list of objects), `[i]` its i-th element. Without a path: the single value of a
-    one-cell result, else the text.
+    one-cell result, else its rows or object (a list or object argument takes them
+    whole; a text argument gets them as JSON), else the text.
     """
     data = result.get("data")
-    if not path:
+    if not path:  # one cell's value, else the rows or object themselves, else the text
         single = _single_value(data)
-        return single if single is not None else result["output"]
+        if single is not None:
+            return single
+        return data if isinstance(data, list | dict) and data else result["output"]
     if path[0] not in ".[":
         path = "." + path  # a bare field name
     current: Any = data

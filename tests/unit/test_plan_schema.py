@@ -150,6 +150,8 @@ def test_conform_fits_a_resolved_value_to_its_argument() -> None:
     assert conform([7], {"type": "integer"}) == 7
     assert conform("1,250.5", {"type": "number"}) == 1250.5
     assert conform(4, {"type": "array"}) == [4]
+    assert conform({"a": 1}, {"type": "string"}) == '{"a": 1}'
+    assert conform([{"a": 1}, {"a": 2}], {"type": "string"}) == '{"a": 1}, {"a": 2}'
     assert check("$1.rate", {"type": "number"}) is None
     assert check("rate of $1", {"type": "number"}) is not None
 
@@ -184,6 +186,10 @@ async def test_the_task_fetching_unit_runs_list_arguments_and_list_references() 
     ]  # fmt: skip
     assert ran[1] == ("weighted_mean", {"values": [9, 3]})  # a column: a list
     assert resolve({"s": "qty $1.qty"}, {1: results[0]}) == {"s": "qty 9, 3"}
+    rows = resolve({"items": "$1"}, {1: results[0]})["items"]  # whole rows: a list argument
+    assert rows == results[0]["data"] and CALLS.conform("top_items", {"items": rows}) == {
+        "items": rows
+    }
 
 
 def test_the_grammar_enforces_each_schema() -> None:
