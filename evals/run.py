@@ -41,6 +41,7 @@ from evals.runner import GRAPHS, run_one
 from evals.services import PROFILES, ExternalServices
 from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
 from serving import client
+from tools.shop_db import reset_database
 
 REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
 Begin = Callable[[str, Question], None]
@@ -110,6 +111,7 @@ async def run_suite(
         raise SystemExit(str(err)) from None
     out = Path(args.out) / (args.label or args.backend)
     out.mkdir(parents=True, exist_ok=True)
+    reset_database()  # every question reads the packaged data (a write question resets again)
     rows: list[dict[str, Any]] = []
     context = base or Context()
     with ExternalServices(profile=args.profile, seed=args.seed) as services:
