@@ -5,7 +5,8 @@ at `SHOP_DB_PATH` (default `$XDG_CACHE_HOME/fast-agent/shop.db`, else
 `~/.cache/fast-agent/shop.db`), made on first use; `reset_database` copies the pristine
 file over it again (tests and evals do, before and after a run that writes). The copy is
 in WAL mode: `query_database`'s read-only connections read while a change is written,
-and a change is one short `BEGIN IMMEDIATE` transaction.
+and a change is one short `BEGIN IMMEDIATE` transaction. Processes sharing it must be on
+one host (WAL needs shared memory: not a network file system).
 
 A tool that changes the data writes through `write_once`, keyed on the tool call's id:
 the first call with a key writes and records its result in the same transaction; the
@@ -187,7 +188,20 @@ async def write_once(
 
 
 def _write_once(tool: str, key: str, request: str, write: Write) -> dict[str, Any]:
-    with _connect(live_database()) as conn:
+    path = live_database()
+    try:
+        return _write_in(path, tool, key, request, write)
+    except sqlite3.OperationalError as err:
+        if "no such table" not in str(err):
+            raise
+        raise sqlite3.OperationalError(
+            f"the live database {path} predates this shop's tables ({err}): reset it "
+            "(tools.shop_db.reset_database) or delete it to have it copied again"
+        ) from err
+
+
+def _write_in(path: Path, tool: str, key: str, request: str, write: Write) -> dict[str, Any]:
+    with _connect(path) as conn:
         try:
             conn.execute("BEGIN IMMEDIATE")  # the write lock now: no upgrade deadlock later
         except sqlite3.OperationalError as err:

@@ -375,3 +375,10 @@ async def test_nobody_may_answer_in_a_changes_place() -> None:
     with pytest.raises(ValueError, match="not allowed for tool 'request_refund'"):
         await agent.ainvoke(Command(resume={pause.id: respond}), config)
     assert rows("SELECT COUNT(*) FROM refund_requests") == [(0,)]
+
+
+async def test_a_copy_older_than_the_shops_tables_says_how_to_fix_it() -> None:
+    with closing(sqlite3.connect(live_database())) as conn:
+        conn.execute("DROP TABLE refund_requests")
+    with pytest.raises(sqlite3.OperationalError, match="predates this shop's tables.*reset it"):
+        await call(request_refund, REFUND, "r1")
