@@ -39,10 +39,12 @@ sums of orders, tickets and amounts are a COUNT or SUM in the database, never a 
 An amount in another currency is the fx rate times the amount: a calculator call after both.
 Changes go through their tools, never SQL, and only when the user asks for them: \
 open_ticket opens a support ticket (the customer's exact name, a short subject, a \
-priority); request_refund asks for a refund on one order (its id: look it up with \
-query_database when the question does not give it; an amount in USD, at most what the \
-order cost). A person approves each change before it runs; its result says what was \
-written, or why nothing was."""
+priority); request_refund asks for a refund on one order. Give a change the values the \
+question states, as written (an order id, an amount in USD, a name): a question that \
+names the order and the amount needs no lookup, only the request_refund call. Look an \
+order or a customer up with query_database only when the question does not name it, and \
+use the order's own amount only for a refund in full. One call per change asked for. A person \
+approves each change before it runs; its result says what was written, or why nothing was."""
 
 # Which changes a person approves before they run, in HumanInTheLoopMiddleware's shape.
 # A refund pays money out: the reviewer approves it, corrects it (the amount, the
