@@ -72,12 +72,22 @@ def _question(inputs: Mapping[str, Any], reference_outputs: Mapping[str, Any]) -
 
 
 def correctness(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Evaluation:
-    """Score 1 when the run did not fail and its answer holds every reference fact."""
+    """Score 1 when the run did not fail and its answer holds every reference fact.
+
+    A run that changed the database must also have passed the question's checks
+    (`db_failed`, which the runner fills in).
+    """
     question = _question({}, reference_outputs)
     error = outputs.get("error")
     missing = question.facts if error else missing_facts(question, outputs.get("answer") or "")
-    comment = f"error: {error}" if error else (f"missing: {missing}" if missing else None)
-    return {"key": "correct", "score": not error and not missing, "comment": comment}
+    failed = outputs.get("db_failed") or []
+    comment = (
+        f"error: {error}" if error
+        else f"missing: {missing}" if missing
+        else f"database: {failed}" if failed
+        else None
+    )  # fmt: skip
+    return {"key": "correct", "score": not error and not missing and not failed, "comment": comment}
 
 
 def latency(outputs: dict[str, Any]) -> Evaluation:

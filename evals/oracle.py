@@ -7,7 +7,8 @@ or an operand that an earlier call's result holds becomes a reference (`$1.name`
 one only a reader can derive (the capital of a country code, a threshold in a
 document) sends the planner to a second round (`replan()`). The same structure gives
 ReAct's turns and the critical-path bound. Values the question itself states are
-literals; only dependent chains (group `chain`) take values from results.
+literals; only dependent chains (group `chain`) take values from results, and changes
+(group `write`: the dataset's `writes`, after the lookups) an id or a name a lookup found.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ class Oracle:
             texts = [value for value in planned.values() if isinstance(value, str)]
             deps = {int(m[1]) for text in texts for m in REFERENCE.finditer(text)}
             self._add(call["tool"], call["args"], planned, deps)
+        for change in q.writes:
+            self._add_write(change["tool"], change["args"])
 
     # --- building the calls -------------------------------------------------------------------
 
@@ -137,6 +140,22 @@ class Oracle:
             last = match.end()
         planned = "".join([*pieces, expression[last:]])
         self._add("calculator", {"expression": expression}, {"expression": planned}, deps, reads)
+
+    def _add_write(self, tool: str, args: dict[str, Any]) -> None:
+        """A change: a value the question does not state but a result holds is a reference."""
+        planned: dict[str, Any] = {}
+        deps: set[int] = set()
+        for name, value in args.items():
+            planned[name] = value
+            if mentions(self.question.question, str(value)):
+                continue
+            for call in self.calls:
+                ref = reference(call.data(), call.number, str(value))
+                if ref is not None:
+                    planned[name] = ref
+                    deps.add(call.number)
+                    break
+        self._add(tool, args, planned, deps)
 
     def _source(self, value: str) -> tuple[set[int], str | None, bool]:
         """Return where a value comes from: (calls it needs, a reference or None, read?).

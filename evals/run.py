@@ -50,6 +50,7 @@ from evals.services import PROFILES, ExternalServices
 from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
 from serving import client
 from tools import SHOP
+from tools.shop_db import reset_database
 
 REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
 Begin = Callable[[str, Question], None]
@@ -141,6 +142,7 @@ async def run_suite(
     label = args.label or default_label
     out = Path(args.out) / label
     out.mkdir(parents=True, exist_ok=True)
+    reset_database()  # every question reads the packaged data (a write question resets again)
     rows: list[dict[str, Any]] = []
     context = base or Context()
     with ExternalServices(profile=args.profile, seed=args.seed) as services:

@@ -3,26 +3,37 @@
 `run_one` streams the graph with a `RunRecorder` in its callbacks, so every model call
 and tool run of either graph is timed the same way; `measure` turns the records, the
 final state and the stream's first events into the row's numbers (milliseconds).
+
+A question that changes data (`db_checks`) runs on a freshly reset live copy of the
+shop's database, on the graph with a checkpointer (an `InMemorySaver` of its own): when
+the run stops for approval (a `HumanInTheLoopMiddleware`-shaped interrupt), the runner
+approves every action and resumes, as a person clicking "approve" would; the checks
+then run on the copy, and the copy is reset again. Such questions run one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, Interrupt
 
 from core.context import Context
 from core.domain import Domain
-from evals.dataset import Question, missing_facts
+from evals.dataset import Question, failed_checks, missing_facts
 from evals.oracle import tokens
 from evals.recorder import RunRecorder, union_seconds
 from graphs import fast_agent, react_agent
 from serving.client import READ_AHEAD
 from tools import SHOP
+from tools.shop_db import reset_database
 
 Graphs = Mapping[str, CompiledStateGraph[Any, Any, Any, Any]]
 GRAPHS: Graphs = {
@@ -32,6 +43,7 @@ GRAPHS: Graphs = {
 }
 ANSWER_NODES = {"answer_directly", "synthesize_answer", "model"}
 PLAN_STEP = "plan_and_call_tools"
+MAX_APPROVALS = 8  # approval pauses one run may make before it counts as stuck
 
 
 def graphs_for(domain: Domain) -> Graphs:
@@ -54,35 +66,80 @@ async def run_one(
     name: str, question: Question, context: Context, timeout: float, graphs: Graphs = GRAPHS
 ) -> dict[str, Any]:
     """Run one graph (a key of `graphs`, the shop's by default) on one question; return its row."""
+    graph = graphs[name]
+    if question.db_checks:  # a change: from the packaged data, with approvals to resume
+        reset_database()
+        graph = graph.copy(update={"checkpointer": InMemorySaver()})
     recorder = RunRecorder()
+    config = RunnableConfig(callbacks=[recorder])
+    if question.db_checks:
+        config["configurable"] = {"thread_id": str(uuid.uuid4())}
     first_event: float | None = None
     token_at: dict[str | None, float] = {}  # first answer-token time per message id
     final: Any = None
     error = None
+    approvals = 0
+    payload: Any = {"messages": [{"role": "user", "content": question.question}]}
     try:
         async with asyncio.timeout(timeout):
-            async for part in graphs[name].astream(
-                {"messages": [{"role": "user", "content": question.question}]},
-                {"callbacks": [recorder]},
-                context=context,
-                stream_mode=["messages", "custom", "values"],
-                version="v2",
-            ):
-                now = time.time()
-                if part["type"] == "values":
-                    if final is None:  # the input echoed back is not progress
+            while payload is not None:
+                async for part in graph.astream(
+                    payload,
+                    config,
+                    context=context,
+                    stream_mode=["messages", "custom", "values"],
+                    version="v2",
+                ):
+                    now = time.time()
+                    if part["type"] == "values":
+                        if final is None:  # the input echoed back is not progress
+                            final = part["data"]
+                            continue
                         final = part["data"]
-                        continue
-                    final = part["data"]
-                elif part["type"] == "messages":
-                    message, meta = part["data"]
-                    if message.text and meta.get("langgraph_node") in ANSWER_NODES:
-                        token_at.setdefault(message.id, now)
-                first_event = first_event if first_event is not None else now
+                    elif part["type"] == "messages":
+                        message, meta = part["data"]
+                        if message.text and meta.get("langgraph_node") in ANSWER_NODES:
+                            token_at.setdefault(message.id, now)
+                    first_event = first_event if first_event is not None else now
+                payload = await _approve_all(graph, config) if question.db_checks else None
+                approvals += payload is not None
+                if approvals > MAX_APPROVALS:
+                    raise RuntimeError(f"still asking for approval after {MAX_APPROVALS} times")
     except Exception as err:  # a failed run is a result too
         error = f"{type(err).__name__}: {err}"
     total = time.time() - recorder.t0
-    return measure(name, question, recorder, final, total, first_event, token_at, error)
+    row = measure(name, question, recorder, final, total, first_event, token_at, error)
+    if question.db_checks:
+        row["approvals"] = approvals
+        row["db_failed"] = failed_checks(question)
+        row["correct"] = row["correct"] and not row["db_failed"]
+        reset_database()
+    return row
+
+
+async def _approve_all(
+    graph: CompiledStateGraph[Any, Any, Any, Any], config: RunnableConfig
+) -> Command[Any] | None:
+    """Return the command that approves every action the paused run asks about, or None.
+
+    `HumanInTheLoopMiddleware`'s interrupts: a batch (`action_requests`, answered with a
+    decision for each) or one call (`"type": "tool_approval"`, answered with one decision).
+    """
+    state = await graph.aget_state(config)
+    pending: tuple[Interrupt, ...] = tuple(getattr(state, "interrupts", ()) or ())
+    if not pending:
+        return None
+    answers: dict[str, Any] = {}
+    for interrupt in pending:
+        value = interrupt.value if isinstance(interrupt.value, dict) else {}
+        if "action_requests" in value:
+            approve = [{"type": "approve"} for _ in value["action_requests"]]
+            answers[interrupt.id] = {"decisions": approve}
+        elif value.get("type") == "tool_approval":
+            answers[interrupt.id] = {"type": "approve"}
+        else:
+            raise RuntimeError(f"the run paused for something other than approval: {value!r}")
+    return Command(resume=answers)
 
 
 def measure(

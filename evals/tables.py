@@ -20,6 +20,7 @@ GROUPS: list[tuple[str, tuple[str, ...] | None]] = [
     ("multi_tool", ("multi_tool",)),
     ("chain", ("chain",)),
     ("tool questions", ("one_tool", "multi_tool", "chain")),
+    ("write", ("write",)),  # changes, approved: e2e includes the pause and the resume
     ("overall", None),
 ]
 TOOL_GROUPS = ("one_tool", "multi_tool", "chain")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,15 @@ def context_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for f in fields(Context):
         monkeypatch.delenv(f.name.upper(), raising=False)
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shop_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Give the session its own live copy of the shop's database (`tools.shop_db`)."""
+    path = tmp_path_factory.mktemp("shop") / "shop.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOP_DB_PATH", str(path))
+        yield path
 
 
 @pytest.fixture(autouse=True)

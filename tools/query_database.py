@@ -1,4 +1,8 @@
-"""Tool: read-only SQL over the shop's SQLite database, bounded in time, size and functions."""
+"""Tool: read-only SQL over the shop's SQLite database, bounded in time, size and functions.
+
+The tool reads the shop's live copy (`tools.shop_db`: the packaged file's data plus what
+the shop's write tools changed); `run_query` reads the packaged file unless told otherwise.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,11 @@ from langchain_core.tools import tool
 from core.call_details import add_to_call
 from core.domain import read_only
 from tools.run_share import RunShare
+from tools.shop_db import live_database
 from tools.sql_functions import BoundedFunctions
 
 Rows = list[dict[str, Any]]  # a result's rows, column -> value: what `$N.column` reads
-DB_PATH = Path(__file__).parent / "data" / "shop.db"
+DB_PATH = Path(__file__).parent / "data" / "shop.db"  # pristine: never written
 MAX_ROWS = 50
 MAX_SECONDS = 5.0  # wall clock, from the call: waiting for a worker counts
 MAX_RESULT_CHARS = 16_000  # of the table returned; rows past it are not fetched
@@ -208,17 +213,22 @@ def run_query(sql: str, db_path: Path = DB_PATH, timeout: float | None = None) -
 @read_only
 @tool(response_format="content_and_artifact")
 async def query_database(sql: str) -> tuple[str, Rows]:
-    """Run one read-only SQLite SELECT over the shop database (customers, products, orders, support_tickets) and return the rows."""  # noqa: E501
+    """Run one read-only SQLite SELECT over the shop database (customers, products, orders, support_tickets, refund_requests) and return the rows."""  # noqa: E501
     query = _Query(MAX_SECONDS)
     try:  # on the tool's own threads: slow queries never hold up asyncio.to_thread users
         async with _threads.slot():  # this run's share of them; past its deadline: busy
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(_executor, query.run, sql, DB_PATH)
+            return await loop.run_in_executor(_executor, _on_live_copy, query, sql)
     except asyncio.CancelledError:  # the tool call timed out or was cancelled
         query.interrupt("the tool call was cancelled")
         raise
     finally:
         add_to_call(wait_ms=query.waited() * 1000)
+
+
+def _on_live_copy(query: _Query, sql: str) -> tuple[str, Rows]:
+    """Run the query on the live copy (made on first use: not on the event loop)."""
+    return query.run(sql, live_database())
 
 
 @cache

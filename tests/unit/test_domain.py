@@ -80,7 +80,13 @@ def test_a_domain_is_checked_where_it_is_declared() -> None:
 
 
 def test_tools_declare_whether_they_only_read() -> None:
-    assert all(SHOP.is_read_only(name) for name in SHOP.tool_names)
+    writers = [name for name in SHOP.tool_names if not SHOP.is_read_only(name)]
+    assert writers == ["open_ticket", "request_refund"]
+    for name in writers:  # a change says so, is safe to retry by its call id, and is approved
+        tool_ = SHOP.tool(name)
+        assert tool_ is not None and tool_.metadata is not None
+        assert tool_.metadata["side_effects"] and tool_.metadata["idempotent"]
+        assert SHOP.needs_approval(name)
 
     @tool
     async def send_email(to: str) -> str:

@@ -1,3 +1,4 @@
+import asyncio
 import json
 import re
 from collections import Counter
@@ -6,20 +7,22 @@ from typing import Any
 
 import pytest
 
-from evals.dataset import NUMBER
+from evals.dataset import NUMBER, Question, failed_checks
 from evals.dataset import fact_found as found
 from evals.service_data import CAPITAL_OF, ENDPOINTS, WEATHER, answer
 from tools import SHOP
 from tools.calculator import evaluate
 from tools.query_database import run_query
 from tools.search_docs import DOCS_DIR
+from tools.shop_db import reset_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT / "evals" / "dataset.jsonl"
-TOOLS = {"query_database", "search_docs", "calculator", "http_get"}
+WRITERS = {"open_ticket", "request_refund"}
+TOOLS = {"query_database", "search_docs", "calculator", "http_get"} | WRITERS
 KEYS = {"id", "group", "question", "route", "tools", "services", "facts", "reference"}
-OPTIONAL = {"sql", "service_calls", "calc", "docs"}
-MINIMUMS = {"direct": 12, "one_tool": 16, "multi_tool": 24, "chain": 12}
+OPTIONAL = {"sql", "service_calls", "calc", "docs", "writes", "db_checks"}
+MINIMUMS = {"direct": 12, "one_tool": 16, "multi_tool": 24, "chain": 12, "write": 6}
 JACCARD = 0.7  # share of all the content words two questions use
 CONTAINED = 0.9  # share of the shorter question's content words the other has
 STOPWORDS = frozenset({
@@ -51,11 +54,31 @@ def sources(row: dict[str, Any]) -> dict[str, str]:
     out |= {f"calc {expr}": repr(evaluate(expr)) for expr in row.get("calc", [])}
     for doc in row.get("docs", []):
         out[f"doc {doc}"] = (DOCS_DIR / doc).read_text(encoding="utf-8")
+    if row.get("writes"):
+        reset_database()
+        out |= asyncio.run(write(row, "source"))
+        reset_database()
+    return out
+
+
+async def write(row: dict[str, Any], run: str) -> dict[str, str]:
+    """Make a row's changes on the live copy, as tool calls with ids of their own; return
+    each change's answer (or, refused, its error)."""
+    out = {}
+    for number, change in enumerate(row["writes"], 1):
+        tool = SHOP.tool(change["tool"])
+        assert tool is not None
+        call = {"name": tool.name, "args": change["args"], "id": f"call_{run}_{number}"}
+        try:
+            answer = (await tool.ainvoke({**call, "type": "tool_call"})).content
+        except ValueError as err:
+            answer = f"{type(err).__name__}: {err}"
+        out[f"write {change}"] = str(answer)
     return out
 
 
 def calls(row: dict[str, Any]) -> int:
-    extra = ("sql", "service_calls", "calc")
+    extra = ("sql", "service_calls", "calc", "writes")
     return sum(len(row.get(key, [])) for key in extra) + bool(row.get("docs"))
 
 
@@ -82,7 +105,7 @@ def test_group_counts_meet_the_minimums() -> None:
     slow = [r for r in ROWS if r["group"] == "multi_tool" and r["services"]]
     assert len(slow) >= 12
     one_tool = {t for r in ROWS if r["group"] == "one_tool" for t in r["tools"]}
-    assert one_tool == TOOLS
+    assert one_tool == TOOLS - WRITERS  # a change is asked for in its own group
     assert {s for r in ROWS if r["group"] == "one_tool" for s in r["services"]} == set(ENDPOINTS)
 
 
@@ -99,8 +122,11 @@ def test_route_tools_and_calls_are_consistent(row: dict[str, Any]) -> None:
     assert ("query_database" in tools) == bool(row.get("sql"))
     assert ("calculator" in tools) == bool(row.get("calc"))
     assert ("search_docs" in tools) == bool(row.get("docs"))
+    assert tools & WRITERS == {w["tool"] for w in row.get("writes", [])}
+    assert (row["group"] == "write") == bool(row.get("writes")) == bool(row.get("db_checks"))
     n = calls(row)
     expected = {"direct": (0, 0), "one_tool": (1, 1), "multi_tool": (2, 4), "chain": (2, 4)}
+    expected["write"] = (1, 3)
     low, high = expected[row["group"]]
     assert low <= n <= high, n
     if row["group"] == "one_tool":
@@ -173,6 +199,7 @@ def test_facts_are_recomputed_from_their_sources(row: dict[str, Any]) -> None:
         assert any(found(fact, text) for text in recomputed.values()), fact
     # Every source backs a fact, or (in a chain) feeds a later call: an id, a name, a country.
     params = [str(v) for call in row.get("service_calls", []) for v in call["params"].values()]
+    params += [str(v) for change in row.get("writes", []) for v in change["args"].values()]
     countries = [code for code, city in CAPITAL_OF.items() if city in params]
     links = row["facts"] + params + countries + NUMBER.findall(" ".join(row.get("calc", [])))
     for name, text in recomputed.items():
@@ -209,3 +236,35 @@ def test_a_date_or_a_code_counts_however_it_is_written() -> None:
     assert not found("2026-07-31", "it renews on July 30, 2026")
     assert found("in_transit", "the parcel is in transit with DHL")
     assert found("out_for_delivery", "status: out_for_delivery")
+
+
+WRITES = [r for r in ROWS if r["group"] == "write"]
+
+
+@pytest.mark.parametrize("row", WRITES, ids=[r["id"] for r in WRITES])
+async def test_db_checks_tell_a_change_made_from_none_and_hold_once_however_often_it_runs(
+    row: dict[str, Any],
+) -> None:
+    question = Question(**row)
+    reset_database()
+    try:
+        before = failed_checks(question)
+        answers = await write(row, "first")
+        refused = all(a.startswith("WriteRefusedError") for a in answers.values())
+        # A change the checks would not notice checks nothing; a refusal leaves all as it was.
+        assert bool(before) != refused, before
+        assert failed_checks(question) == []
+        assert await write(row, "first") == answers  # a retried run's calls: no second change
+        assert failed_checks(question) == []
+    finally:
+        reset_database()
+
+
+def test_every_kind_of_change_is_asked_for() -> None:
+    kinds = {w["tool"] for r in WRITES for w in r["writes"]}
+    assert kinds == WRITERS
+    assert any(r.get("sql") for r in WRITES)  # a chain: a lookup feeds the change
+    assert any(len(r["writes"]) > 1 for r in WRITES)
+    assert (
+        sum(all(c["expect"] == [[0]] for c in r["db_checks"]) for r in WRITES) >= 2
+    )  # refusals: an invalid change must leave nothing behind

@@ -117,12 +117,21 @@ CREATE TABLE support_tickets (
   category TEXT CHECK (category IN ('refund', 'shipping', 'defect', 'billing', 'how-to')),
   subject TEXT
 );
+CREATE TABLE refund_requests (
+  id INTEGER PRIMARY KEY,
+  order_id INTEGER NOT NULL REFERENCES orders(id),
+  amount REAL NOT NULL CHECK (amount > 0),  -- USD, at most what is left of the order's amount
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('requested', 'approved', 'rejected', 'paid')),
+  requested_at TEXT NOT NULL  -- 'YYYY-MM-DD HH:MM' (UTC)
+);
 CREATE INDEX idx_orders_customer ON orders(customer_id);
 CREATE INDEX idx_orders_product ON orders(product_id);
 CREATE INDEX idx_orders_date ON orders(order_date);
 CREATE INDEX idx_tickets_customer ON support_tickets(customer_id);
 CREATE INDEX idx_tickets_order ON support_tickets(order_id);
 CREATE INDEX idx_tickets_opened ON support_tickets(opened_at);
+CREATE INDEX idx_refunds_order ON refund_requests(order_id);
 """
 
 
