@@ -1,1 +1,7 @@
-"""Model serving: the embedded llama.cpp backend and the client boundary to any server."""
+"""The model boundary and the servers: what nodes ask of a model tier, on any server.
+
+`client` (a choice, a streamed plan or answer, a prompt read ahead), `compat` and
+`constraints` (what differs between servers), `admission` (fair shares of a llama.cpp
+server's slots), `deadlines`; the embedded llama.cpp and vLLM CPU servers and the model
+weights; `stack` (the production stack without Docker). May import: `core`.
+"""
