@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from core.context import Context
+from evals.dataset import GROUPS
 from evals.run import parse_args, run_suite
 
 
@@ -17,7 +18,10 @@ async def test_one_question_per_group_on_both_graphs(llm_context: Context, tmp_p
     report = await run_suite(args, base=llm_context)
 
     rows = [json.loads(line) for line in (tmp_path / "smoke" / "results.jsonl").open()]
-    assert len(rows) == 8 and {r["graph"] for r in rows} == {"fast_agent", "react_agent"}
+    assert len(rows) == 2 * len(GROUPS) and {r["graph"] for r in rows} == {
+        "fast_agent",
+        "react_agent",
+    }
     assert all(r["error"] is None for r in rows), [r["error"] for r in rows]
     fast = [r for r in rows if r["graph"] == "fast_agent"]
     assert all(r["answer"].strip() for r in fast)
