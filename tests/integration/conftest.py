@@ -148,11 +148,9 @@ def checks_answers(llm_settings: Settings) -> bool:
 
 
 @pytest.fixture(scope="session")
-def langgraph_dev(
-    llm_settings: Settings, llm_context: Context, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """Serve the project's graphs with `langgraph dev` on a free port; yield its URL."""
-    env = {
+def dev_env(llm_settings: Settings, llm_context: Context) -> dict[str, str]:
+    """Return the environment a served `langgraph dev` needs: the session's servers, deadline."""
+    return {
         **{
             f"{tier}_{knob}".upper(): str(getattr(llm_settings.tier(tier), knob))
             for tier in TIERS
@@ -160,6 +158,13 @@ def langgraph_dev(
         },
         "LLM_TIMEOUT_SECONDS": str(llm_context.llm_timeout_seconds),
     }
+
+
+@pytest.fixture(scope="session")
+def langgraph_dev(
+    dev_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Serve the project's graphs with `langgraph dev` on a free port; yield its URL."""
     log = tmp_path_factory.mktemp("langgraph") / "dev.log"
-    with dev_server.langgraph_dev(log, jobs=None, env=env) as (url, _):
+    with dev_server.langgraph_dev(log, jobs=None, env=dev_env) as (url, _):
         yield url

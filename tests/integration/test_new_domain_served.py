@@ -16,7 +16,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from core.context import Context
-from core.settings import TIERS, Settings, use_settings
+from core.settings import Settings, use_settings
 from deploy.served import served_domain
 from deploy.warmup import warm_up
 from evals import dev_server
@@ -28,17 +28,12 @@ QUESTION = f"What is the median of these readings: {', '.join(map(str, VALUES))}
 
 @pytest.fixture(scope="module")
 def foreign_dev(
-    llm_settings: Settings, llm_context: Context, tmp_path_factory: pytest.TempPathFactory
+    llm_settings: Settings,
+    llm_context: Context,
+    dev_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    env = {
-        **{
-            f"{tier}_{knob}".upper(): str(getattr(llm_settings.tier(tier), knob))
-            for tier in TIERS
-            for knob in ("base_url", "model")
-        },
-        "LLM_TIMEOUT_SECONDS": str(llm_context.llm_timeout_seconds),
-        "AGENT_DOMAIN": "evals.foreign:DOMAIN",
-    }
+    env = {**dev_env, "AGENT_DOMAIN": "evals.foreign:DOMAIN"}
     log = tmp_path_factory.mktemp("foreign-dev") / "dev.log"
     # The planner's prompt for 29 tools is read once before the question (the fast agent's
     # only model call that reads a long cold prompt here).
