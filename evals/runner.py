@@ -59,7 +59,12 @@ def graphs_for(domain: Domain) -> Graphs:
 
 
 def _messages(state: Any) -> list[BaseMessage]:
-    return list(state.messages if hasattr(state, "messages") else state["messages"])
+    return list(_field(state, "messages") or [])
+
+
+def _field(state: Any, name: str) -> Any:
+    """Return a field of a streamed state: a State object, or a dict (after a resume)."""
+    return state.get(name) if isinstance(state, dict) else getattr(state, name, None)
 
 
 async def run_one(
@@ -156,8 +161,8 @@ def measure(
     t0 = recorder.t0
     messages = _messages(final) if final is not None else []
     answer = messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
-    timings = list(getattr(final, "timings", None) or [])
-    results = list(getattr(final, "tool_results", None) or [])
+    timings = list(_field(final, "timings") or []) if final is not None else []
+    results = list(_field(final, "tool_results") or []) if final is not None else []
     models = recorder.model_calls()
     tools, wasted = used_and_wasted(recorder.tool_calls(), results)
     tool_spans = [(c["start"], c["end"]) for c in tools]
