@@ -17,7 +17,7 @@ dataset whose questions carry `expected_calls` (evals/foreign) also grades each 
 calls (`evals.foreign.grading`): exactly right or not, and identical calls asked twice.
 
 With a LangSmith API key set (or --langsmith), each graph runs as a LangSmith experiment
-(`evals.experiment`) instead of the local loop: the same runs through `run_one`, scored by
+(`evals.harness.experiment`) instead of the local loop: the same runs through `run_one`, scored by
 the same evaluators, with the config as the experiment's metadata; the local results and
 report are written from those runs as well. --no-langsmith keeps a keyed run local.
 """
@@ -39,15 +39,16 @@ from core.context import Context
 from core.domain import Domain
 from core.settings import Settings, settings, use_settings
 from deploy.warmup import warm_up
-from evals.dataset import DATASET, GROUPS, Question, load_dataset
-from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.foreign.grading import calls_section, grade
-from evals.metrics import prefix_cache_hit_rate, scrape
-from evals.oracle import Oracle, chain_of
-from evals.report import write_report
-from evals.runner import GRAPHS, Graphs, graphs_for, run_one
-from evals.services import PROFILES, ExternalServices
-from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
+from evals.harness.critical_path import chain_of
+from evals.harness.dataset import DATASET, GROUPS, Question, load_dataset
+from evals.harness.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
+from evals.harness.metrics import prefix_cache_hit_rate, scrape
+from evals.harness.report import write_report
+from evals.harness.runner import GRAPHS, Graphs, graphs_for, run_one
+from evals.simulated.gpu import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
+from evals.simulated.oracle import Oracle
+from evals.simulated.services import PROFILES, ExternalServices
 from serving import client
 from tools import SHOP
 from tools.shop_db import reset_database
@@ -104,7 +105,7 @@ def progress(done: int, total: int, label: str) -> None:
 def add_bounds(rows: list[dict[str, Any]], questions: list[Question], services_url: str) -> None:
     """Give each row its question's calls, timed as the run measured them, and their chain.
 
-    `calls`: the oracle's calls with the run's latencies (`evals.oracle.TimedCall`);
+    `calls`: the oracle's calls with the run's latencies (`evals.harness.critical_path.TimedCall`);
     `chain_ms`: the slowest dependent chain of them.
     """
     oracles = {q.id: Oracle(q, services_url) for q in questions}

@@ -3,8 +3,8 @@
 import pytest
 
 from core.context import Context
-from evals.overhead import bench_graph, run_benchmark, service
-from evals.overhead_report import markdown, targets
+from evals.benchmarks.overhead import bench_graph, run_benchmark, service
+from evals.benchmarks.overhead_report import markdown, targets
 from serving import client
 from tools import SHOP
 
