@@ -53,6 +53,7 @@ from mcp.types import CONNECTION_CLOSED, CallToolResult
 
 from core.context import current_context
 from core.domain import read_only, side_effects
+from core.resources import PerProcess
 from core.settings import Settings, settings
 
 log = logging.getLogger(__name__)
@@ -377,18 +378,20 @@ def mcp_tools(operator: Settings | None = None) -> tuple[BaseTool, ...]:
     if not connections:
         return ()
     with _loading:
-        if operator.mcp_servers not in _loaded:
+        loaded = _loaded.get()
+        if operator.mcp_servers not in loaded:
             servers = MCPServers(connections)
             try:
-                _loaded[operator.mcp_servers] = servers.load_tools()
+                loaded[operator.mcp_servers] = servers.load_tools()
             except BaseException:
                 servers.close()
                 raise
-        return _loaded[operator.mcp_servers]
+        return loaded[operator.mcp_servers]
 
 
 _loading = threading.Lock()
-_loaded: dict[str, tuple[BaseTool, ...]] = {}  # by MCP_SERVERS: their servers stay connected
+# By MCP_SERVERS: their servers stay connected (`core.resources`).
+_loaded: PerProcess[dict[str, tuple[BaseTool, ...]]] = PerProcess(dict)
 
 
 def tool_name(name: str) -> str:
