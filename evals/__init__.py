@@ -7,6 +7,6 @@ backend, the oracle it answers from, the stand-in services), `workloads` (traffi
 against the agent: load, soak, hostile and crafted inputs, floods, repeated shapes),
 `benchmarks` (one cost of ours measured alone: overhead, the served path, MCP calls, plan
 tokens) and `foreign` (a domain of tools nobody here wrote, its questions and grading).
-Layers, one way: `harness` <- `simulated` <- `workloads`, `benchmarks`; `run` uses them
-all. May import every package; nothing imports `evals` but `tests`.
+Layers, one way (checked by a unit test): `harness` <- `simulated` <- `workloads`,
+`benchmarks`; `run` uses them all. May import every package; only `tests` import `evals`.
 """
