@@ -6,7 +6,9 @@
     python -m evals.run --domain evals.foreign:DOMAIN --dataset evals/foreign/dataset.jsonl
 
 On real servers it runs the fast agent and the ReAct baseline (`create_agent`: the tool
-calls of one model turn run together). The simulated backend adds `react_sequential`,
+calls of one model turn run together), interleaved: each question is asked of every graph
+in turn, so load from elsewhere falls on both alike (`--order sequential`: one graph after
+the other). The simulated backend adds `react_sequential`,
 the same baseline asking for one tool a turn, so every speed table shows both ratios.
 Any OpenAI-compatible backend works by configuration (LLM_BASE_URL, ...); name its
 results with --label (`make vllm-cpu-eval` writes evals/results/vllm-cpu/). On vLLM the
@@ -190,8 +192,9 @@ async def run_suite(
                 config["langsmith_experiments"] = experiments
             else:
                 rows = await _run_locally(
-                    graphs, questions, context, args.timeout, begin, config, by_name
-                )
+                    graphs, questions, context, args.timeout, begin, config, by_name,
+                    getattr(args, "order", "interleaved"),
+                )  # fmt: skip
         add_bounds(rows, questions, services.base_url)
     print(file=sys.stderr)  # noqa: T201
     by_id = {q.id: q for q in questions}
@@ -219,28 +222,49 @@ async def _run_locally(
     begin: Begin | None,
     config: dict[str, Any],
     by_name: Graphs = GRAPHS,
+    order: str = "interleaved",
 ) -> list[dict[str, Any]]:
-    """Run each graph over every question, one run at a time; note prefix-cache hit rates.
+    """Run every graph over every question, one run at a time; note prefix-cache hit rates.
 
-    One graph after the other: interleaved on one server, each would evict the other's
-    warm prompt prefix and both would look slower than they are.
+    Interleaved (the default), each question is asked of every graph in turn, the graph
+    that goes first rotating, so whatever else loads the machine meanwhile falls on all of
+    them alike; the hit rate is then the whole run's. Sequential runs one graph over every
+    question after the other, which gives each graph's own hit rate on vLLM.
     """
+    turns = (
+        [[(name, q) for name in _rotated(graphs, i)] for i, q in enumerate(questions)]
+        if order == "interleaved"
+        else [[(name, q) for q in questions] for name in graphs]
+    )
     rows = []
     hit_rates: dict[str, float | None] = {}
     done, total = 0, len(graphs) * len(questions)
-    for name in graphs:
-        before = await scrape(settings().planner_base_url)
-        for question in questions:
+    sequential = order == "sequential"
+    first = await scrape(settings().planner_base_url)
+    for turn in turns:
+        before = await scrape(settings().planner_base_url) if sequential else first
+        for name, question in turn:
             progress(done, total, f"{name} {question.id}")
             if begin is not None:
                 begin(name, question)
             rows.append(await run_one(name, question, context, timeout, by_name))
             done += 1
-        hit_rates[name] = prefix_cache_hit_rate(before, await scrape(settings().planner_base_url))
+        if sequential:
+            after = await scrape(settings().planner_base_url)
+            hit_rates[turn[0][0]] = prefix_cache_hit_rate(before, after)
     progress(total, total, "done")
+    if not sequential:
+        after = await scrape(settings().planner_base_url)
+        hit_rates["all graphs, interleaved"] = prefix_cache_hit_rate(first, after)
     if any(rate is not None for rate in hit_rates.values()):
         config["prefix_cache_hit_rate"] = hit_rates
     return rows
+
+
+def _rotated(graphs: list[str], by: int) -> list[str]:
+    """Return the graphs with the `by`-th (modulo their number) first."""
+    start = by % len(graphs)
+    return graphs[start:] + graphs[:start]
 
 
 @contextmanager
@@ -270,6 +294,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ids", nargs="*", default=[], help="only these question ids")
     parser.add_argument("--profile", choices=list(PROFILES), default="realistic")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--order",
+        choices=["interleaved", "sequential"],
+        default="interleaved",
+        help="ask each question of every graph in turn (load falls on all alike), or one "
+        "graph over every question after the other (each graph's own prefix-cache hit rate)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
     parser.add_argument("--out", default="evals/results")
     parser.add_argument("--label", help="results folder and report title (default: --backend)")

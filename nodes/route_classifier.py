@@ -9,6 +9,7 @@ threshold lets it decide alone: run it after changing the examples.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 import re
@@ -70,15 +71,27 @@ def classifier_for(domain: Domain) -> RouteClassifier:
 
 
 def cross_validate(
-    examples: Sequence[tuple[Route, str]], threshold: float, folds: int = 5, seed: int = 0
+    examples: Sequence[tuple[Route, str]],
+    threshold: float,
+    folds: int = 5,
+    seed: int = 0,
+    train_size: int | None = None,
 ) -> dict[str, float]:
-    """Return k-fold accuracy, the share the classifier decides alone, and its accuracy there."""
+    """Return k-fold accuracy, the share the classifier decides alone, and its accuracy there.
+
+    With `train_size`, each fold trains on only that many of the other folds' examples,
+    the routes taking turns: how the router does with fewer examples than it has.
+    """
     shuffled = list(examples)
     random.Random(seed).shuffle(shuffled)
     right = confident = confident_right = 0
     for fold in range(folds):
         test = shuffled[fold::folds]
         train = [e for i, e in enumerate(shuffled) if i % folds != fold]
+        if train_size is not None:
+            by_route = [[e for e in train if e[0] == route] for route in ("direct", "tools")]
+            turns = itertools.zip_longest(*by_route)
+            train = [e for pair in turns for e in pair if e is not None][:train_size]
         model = RouteClassifier(train)
         for label, text in test:
             route, p = model.predict(text)
@@ -104,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--domain", help="module:NAME of a Domain (default: AGENT_DOMAIN, the shop)"
     )
+    parser.add_argument(
+        "--curve", action="store_true", help="also train on 10, 20, 40, 80... examples only"
+    )
     args = parser.parse_args(argv)
     domain = served_domain(args.domain)
     examples = domain.route_examples
@@ -118,6 +134,20 @@ def main(argv: list[str] | None = None) -> int:
             f"threshold {threshold:.2f}: accuracy {s['accuracy']:.1%}, decides alone "
             f"{s['coverage']:.1%} (right there {s['confident_accuracy']:.1%}){mark}"
         )
+    if args.curve:  # fewer examples: mean over shuffles, at the configured threshold
+        print("examples to train on (of the other folds'):")  # noqa: T201
+        most = len(examples) * (args.folds - 1) // args.folds
+        for size in [n for n in (10, 20, 40, 80, 160) if n < most] + [most]:
+            runs = [
+                cross_validate(examples, configured, args.folds, seed, size) for seed in range(10)
+            ]
+            accuracy = sum(r["accuracy"] for r in runs) / len(runs)
+            alone = sum(r["coverage"] for r in runs) / len(runs)
+            right = sum(r["confident_accuracy"] * r["coverage"] for r in runs) / len(runs)
+            print(  # noqa: T201
+                f"  {size:>3}: accuracy {accuracy:.1%}, decides alone {alone:.1%} "
+                f"(right there {right / alone if alone else float('nan'):.1%})"
+            )
     return 0
 
 

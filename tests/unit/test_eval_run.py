@@ -42,6 +42,9 @@ async def test_suite_runs_three_graphs_and_writes_the_report(tmp_path: Path) -> 
     rows = [json.loads(line) for line in (tmp_path / "simulated" / "results.jsonl").open()]
     graphs = ("fast_agent", "react_agent", "react_sequential")
     assert {(r["graph"], r["id"]) for r in rows} == {(g, i) for g in graphs for i in ids}
+    # Interleaved: each question is asked of every graph in turn, the first one rotating.
+    assert [r["id"] for r in rows] == [i for i in ids for _ in graphs]
+    assert [r["graph"] for r in rows[:6]] == [*graphs, *graphs[1:], graphs[0]]
     assert all(r["error"] is None and r["correct"] for r in rows), [
         (r["graph"], r["id"], r["error"], r["missing"]) for r in rows if not r["correct"]
     ]
@@ -111,24 +114,27 @@ class CountingMetrics(BaseHTTPRequestHandler):
         pass
 
 
-async def test_a_vllm_server_s_prefix_cache_hit_rate_is_reported_per_graph(
+async def test_a_vllm_server_s_prefix_cache_hit_rate_is_reported_per_graph_or_for_the_run(
     tmp_path: Path,
 ) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), CountingMetrics)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/v1"
-        args = parse_args(
-            ["--backend", "simulated", "--ids", "greet-afternoon", "--label", "vllm-x"]
-        )
-        args.out = str(tmp_path)
-        report = await run_suite(args, operator=Settings(planner_base_url=url))
+        reports = {}
+        for order in ("sequential", "interleaved"):
+            argv = ["--backend", "simulated", "--ids", "greet-afternoon", "--label", "vllm-x"]
+            args = parse_args([*argv, "--order", order])
+            args.out = str(tmp_path)
+            report = await run_suite(args, operator=Settings(planner_base_url=url))
+            reports[order] = report.read_text()
     finally:
         server.shutdown()
-    text = report.read_text()
+    text = reports["sequential"]
     assert "# Eval report: SIMULATED" in text
     for graph in ("fast_agent", "react_agent", "react_sequential"):
         assert f"| {graph} | 90.0% |" in text
+    assert "| all graphs, interleaved | 90.0% |" in reports["interleaved"]
     assert (tmp_path / "vllm-x" / "results.jsonl").exists()
 
 

@@ -54,6 +54,12 @@ def test_cross_validation_reports_accuracy_and_coverage() -> None:
     assert 0.8 < scores["accuracy"] <= 1 and 0.5 < scores["coverage"] <= 1
 
 
+def test_cross_validation_on_fewer_examples_trains_on_both_routes() -> None:
+    few = cross_validate(SHOP.route_examples, threshold=0.85, train_size=4)  # 2 of each route
+    every = cross_validate(SHOP.route_examples, threshold=0.85)
+    assert 0 < few["accuracy"] < every["accuracy"]
+
+
 async def route(
     query: str, context: Context | None = None
 ) -> tuple[dict[str, object], FakeRuntime]:
