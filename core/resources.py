@@ -22,9 +22,8 @@ that nothing else is a module global:
 - Direct answers being written while the planner decides
   (`engine.accelerators.early_answer`): per process, keyed by a random key in the run's
   state; a run that resumes in another worker finds none and asks for the answer again.
-- Admission's slot counts and waiting lines (`serving.admission`): per event loop, so each
-  worker admits up to a server's slots on its own; more than one worker on one llama.cpp
-  server over-admits (the multi-caller issue's to scope).
+- Admission's slot counts and waiting lines (`serving.admission`): per event loop; how
+  processes sharing one llama.cpp server split its slots is that module's to say.
 
 The caches of pure functions (`functools.cache` on what a domain and settings derive:
 grammars, prompts, classifiers) are per process too and need no sharing.
