@@ -66,10 +66,10 @@ test: models  ## The whole suite: unit tests, then integration tests on real mod
 	TEST_SERVERS=$(TEST_SERVERS) $(BIN)/python -m pytest -ra --durations=12
 
 soak: $(SERVERS)  ## 200 runs, 16 at a time, through langgraph dev, hostile inputs among them
-	$(BIN)/python -m evals.soak --runs 200 --concurrency 16
+	$(BIN)/python -m evals.workloads.soak --runs 200 --concurrency 16
 
 bench: $(SERVERS)  ## Load benchmark: N concurrent fast-agent runs (N=16) on the configured server
-	$(BIN)/python -m evals.load --concurrency $(N)
+	$(BIN)/python -m evals.workloads.load --concurrency $(N)
 
 vllm-cpu: models  ## vLLM CPU build: install (once), convert the 0.5B (once), start, wait until ready
 	$(VLLM_CPU) up --port $(VLLM_PORT)
@@ -87,7 +87,7 @@ vllm-cpu-eval: vllm-cpu  ## Both graphs over the eval dataset on vLLM CPU; evals
 	$(WITH_VLLM_CPU) $(BIN)/python -m evals.run --label vllm-cpu $(EVAL_ARGS)
 
 vllm-cpu-bench: vllm-cpu  ## The load benchmark on vLLM CPU; evals/results/load/vllm-cpu.md
-	$(WITH_VLLM_CPU) $(BIN)/python -m evals.load --concurrency $(N) --label vllm-cpu
+	$(WITH_VLLM_CPU) $(BIN)/python -m evals.workloads.load --concurrency $(N) --label vllm-cpu
 
 prod:  ## GPU box: vLLM tiers + LangGraph API server with docker compose (serving/vllm/)
 	docker compose -f serving/vllm/compose.yaml up -d --build
@@ -134,6 +134,6 @@ stack-test: $(SERVERS)  ## Crash and restart tests on a real stack of their own 
 	STACK_TEST=1 $(BIN)/python -m pytest -ra tests/stack
 
 stack-soak: stack  ## The soak through the stack (evals/results/soak-stack.md), then runs per worker
-	$(BIN)/python -m evals.soak --url http://127.0.0.1:$(STACK_PORT) --out evals/results/soak-stack.md \
+	$(BIN)/python -m evals.workloads.soak --url http://127.0.0.1:$(STACK_PORT) --out evals/results/soak-stack.md \
 		$$(for f in .run/stack/api-*.pid; do echo --server-pid $$(cat $$f); done)
 	$(STACK) runs --port $(STACK_PORT) --workers $(STACK_WORKERS)

@@ -32,6 +32,8 @@ from collections.abc import Mapping, MutableMapping
 import langsmith
 from langsmith import utils as ls_utils
 
+from core.resources import PerProcess
+
 API_KEY_VARS = ("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
 TRACING_VARS = (
     "LANGSMITH_TRACING",
@@ -42,7 +44,15 @@ TRACING_VARS = (
 EXIT_FLUSH_SECONDS = 3.0
 TIMEOUT_MS = (2_000, 5_000)  # connect, read: for calls other than the batched sends
 
-_client: langsmith.Client | None = None
+
+def _new_client() -> langsmith.Client:
+    client = langsmith.Client(timeout_ms=TIMEOUT_MS)
+    atexit.register(client.flush, timeout=EXIT_FLUSH_SECONDS)
+    langsmith.configure(client=client)
+    return client
+
+
+_client = PerProcess(_new_client)  # one per process (`core.resources`)
 
 
 def tracing_wanted(env: Mapping[str, str]) -> bool:
@@ -78,12 +88,7 @@ def configure_tracing(env: MutableMapping[str, str] = os.environ) -> bool:
 
 def install_client() -> langsmith.Client:
     """Make the one LangSmith client every tracer uses, with bounded timeouts and exit."""
-    global _client
-    if _client is None:
-        _client = langsmith.Client(timeout_ms=TIMEOUT_MS)
-        atexit.register(_client.flush, timeout=EXIT_FLUSH_SECONDS)
-        langsmith.configure(client=_client)
-    return _client
+    return _client.get()
 
 
 TRACING = configure_tracing()

@@ -19,7 +19,7 @@ dataset whose questions carry `expected_calls` (evals/foreign) also grades each 
 calls (`evals.foreign.grading`): exactly right or not, and identical calls asked twice.
 
 With a LangSmith API key set (or --langsmith), each graph runs as a LangSmith experiment
-(`evals.experiment`) instead of the local loop: the same runs through `run_one`, scored by
+(`evals.harness.experiment`) instead of the local loop: the same runs through `run_one`, scored by
 the same evaluators, with the config as the experiment's metadata; the local results and
 report are written from those runs as well. --no-langsmith keeps a keyed run local.
 """
@@ -31,7 +31,7 @@ import asyncio
 import importlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -41,21 +41,21 @@ from core.context import Context
 from core.domain import Domain
 from core.settings import Settings, settings, use_settings
 from deploy.warmup import warm_up
-from evals.dataset import DATASET, GROUPS, Question, load_dataset
-from evals.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
 from evals.foreign.grading import calls_section, grade
-from evals.metrics import prefix_cache_hit_rate, scrape
-from evals.oracle import Oracle, chain_of
-from evals.report import write_report
-from evals.runner import GRAPHS, Graphs, graphs_for, run_one
-from evals.services import PROFILES, ExternalServices
-from evals.simulated import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
+from evals.harness.critical_path import chain_of
+from evals.harness.dataset import DATASET, GROUPS, Question, load_dataset
+from evals.harness.experiment import DATASET_NAME, evaluate_row, langsmith_wanted, run_experiment
+from evals.harness.report import write_report
+from evals.harness.runner import GRAPHS, graphs_for
+from evals.harness.sweep import run_locally
+from evals.simulated.gpu import GPU_PER_TOKEN_S, GPU_TTFT_S, SimulatedModels
+from evals.simulated.oracle import Oracle
+from evals.simulated.services import PROFILES, ExternalServices
 from serving import client
 from tools import SHOP
 from tools.shop_db import reset_database
 
 REAL_GRAPHS = ["fast_agent", "react_agent"]  # react_sequential needs the simulated model
-Begin = Callable[[str, Question], None]
 
 
 @contextmanager
@@ -95,18 +95,10 @@ def select(questions: list[Question], per_group: int | None, ids: list[str]) -> 
     return [q for g in GROUPS for q in [q for q in questions if q.group == g][:per_group]]
 
 
-def progress(done: int, total: int, label: str) -> None:
-    """Draw a progress bar on stderr."""
-    width = 30
-    filled = width * done // total
-    bar = "#" * filled + "." * (width - filled)
-    print(f"\r[{bar}] {done}/{total} {label:<48}", end="", file=sys.stderr, flush=True)  # noqa: T201
-
-
 def add_bounds(rows: list[dict[str, Any]], questions: list[Question], services_url: str) -> None:
     """Give each row its question's calls, timed as the run measured them, and their chain.
 
-    `calls`: the oracle's calls with the run's latencies (`evals.oracle.TimedCall`);
+    `calls`: the oracle's calls with the run's latencies (`evals.harness.critical_path.TimedCall`);
     `chain_ms`: the slowest dependent chain of them.
     """
     oracles = {q.id: Oracle(q, services_url) for q in questions}
@@ -190,7 +182,7 @@ async def run_suite(
                     experiments.append(experiment.name)
                 config["langsmith_experiments"] = experiments
             else:
-                rows = await _run_locally(
+                rows = await run_locally(
                     graphs, questions, context, args.timeout, begin, config, by_name,
                     getattr(args, "order", "interleaved"),
                 )  # fmt: skip
@@ -211,59 +203,6 @@ async def run_suite(
         with report.open("a") as handle:
             handle.write("\n" + "\n".join(calls_section(rows, ran)))
     return report
-
-
-async def _run_locally(
-    graphs: list[str],
-    questions: list[Question],
-    context: Context,
-    timeout: float,
-    begin: Begin | None,
-    config: dict[str, Any],
-    by_name: Graphs = GRAPHS,
-    order: str = "interleaved",
-) -> list[dict[str, Any]]:
-    """Run every graph over every question, one run at a time; note prefix-cache hit rates.
-
-    Interleaved (the default), each question is asked of every graph in turn, the graph
-    that goes first rotating, so whatever else loads the machine meanwhile falls on all of
-    them alike; the hit rate is then the whole run's. Sequential runs one graph over every
-    question after the other, which gives each graph's own hit rate on vLLM.
-    """
-    turns = (
-        [[(name, q) for name in _rotated(graphs, i)] for i, q in enumerate(questions)]
-        if order == "interleaved"
-        else [[(name, q) for q in questions] for name in graphs]
-    )
-    rows = []
-    hit_rates: dict[str, float | None] = {}
-    done, total = 0, len(graphs) * len(questions)
-    sequential = order == "sequential"
-    first = await scrape(settings().planner_base_url)
-    for turn in turns:
-        before = await scrape(settings().planner_base_url) if sequential else first
-        for name, question in turn:
-            progress(done, total, f"{name} {question.id}")
-            if begin is not None:
-                begin(name, question)
-            rows.append(await run_one(name, question, context, timeout, by_name))
-            done += 1
-        if sequential:
-            after = await scrape(settings().planner_base_url)
-            hit_rates[turn[0][0]] = prefix_cache_hit_rate(before, after)
-    progress(total, total, "done")
-    if not sequential:
-        after = await scrape(settings().planner_base_url)
-        hit_rates["all graphs, interleaved"] = prefix_cache_hit_rate(first, after)
-    if any(rate is not None for rate in hit_rates.values()):
-        config["prefix_cache_hit_rate"] = hit_rates
-    return rows
-
-
-def _rotated(graphs: list[str], by: int) -> list[str]:
-    """Return the graphs with the `by`-th (modulo their number) first."""
-    start = by % len(graphs)
-    return graphs[start:] + graphs[:start]
 
 
 @contextmanager

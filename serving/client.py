@@ -6,22 +6,15 @@ server answers: how a constraint is requested (vLLM's `structured_outputs`, llam
 `grammar`, OpenAI's `json_schema`) is decided here, by the backend detected from the
 server's `/models` answer (or set in the Context). Every call has one total deadline
 (connect, prompt reading and every chunk), and a failure names the tier, the server and
-the phase it failed in. `use_models` is the one way to swap the models (scripted ones in
-tests, the simulated GPU in evals).
+the phase it failed in. Which model answers (and `use_models`, the one way to swap the
+models) is `serving.chat_models`'s, re-exported here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, contextmanager
-from contextvars import ContextVar
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 
-import httpx
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.constants import TAG_NOSTREAM
@@ -31,7 +24,8 @@ from core.context import Context, Tier
 from core.settings import TierServer, settings
 from core.steps import QUEUE_MS
 from serving.admission import admitted, server_slots
-from serving.compat import CompatChatOpenAI, content_text
+from serving.chat_models import backend_of, chat_model, http_client, swapped, use_models
+from serving.compat import content_text
 from serving.constraints import ConcreteBackend, choice_request, grammar_request, json_choice
 from serving.deadlines import ModelCallError, deadline, who
 
@@ -51,122 +45,6 @@ __all__ = [
 ]
 
 READ_AHEAD = "read_ahead"  # the tag of a call that only reads a prompt (`read_prompt`)
-ModelFactory = Callable[..., BaseChatModel]
-
-# One pooled client per (event loop, base URL): httpx connections belong to a loop.
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-# Chat models are cached with their clients, per loop (a dead loop takes both with it).
-_models: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[Any, ...], BaseChatModel]
-] = weakref.WeakKeyDictionary()
-_backends: dict[str, ConcreteBackend] = {}
-_override: ContextVar[tuple[ModelFactory, ConcreteBackend] | None] = ContextVar(
-    "model_override", default=None
-)
-
-
-def http_client(base_url: str, timeout: float = 120.0) -> httpx.AsyncClient:
-    """Return the pooled async HTTP client for a model server, made once per event loop."""
-    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-    if base_url not in per_loop:
-        per_loop[base_url] = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=5.0),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
-        )
-    return per_loop[base_url]
-
-
-@contextmanager
-def use_models(factory: ModelFactory, backend: ConcreteBackend = "openai") -> Iterator[None]:
-    """Answer every tier's model calls with `factory(context, tier, **kwargs)` for a while.
-
-    The override lives in a context variable, so it reaches every node of a graph run
-    started inside the `with` block, and nothing outside it.
-    """
-    previous = _override.get()
-    _override.set((factory, backend))
-    try:
-        yield
-    finally:
-        _override.set(previous)
-
-
-def chat_model(
-    context: Context,
-    tier: Tier,
-    *,
-    max_tokens: int | None = None,
-    tools: bool = False,
-    server: TierServer | None = None,
-) -> BaseChatModel:
-    """Return the (cached) chat model of a tier, on its server's pooled HTTP client.
-
-    The server is the operator's (`core.settings`), or `server` (the fallback); the
-    answer length and the deadline are the run's. With `tools`, the model also reads
-    tool calls a small model wrote as text. The ReAct baseline and the warm-up use this.
-    """
-    override = _override.get()
-    if override is not None:
-        return override[0](context, tier, max_tokens=max_tokens, tools=tools)
-    where = server or settings().tier(tier)
-    tokens = max_tokens or context.max_tokens(tier)
-    timeout = context.llm_timeout_seconds
-    models = _models.setdefault(asyncio.get_running_loop(), {})
-    key = (where.base_url, where.model, tokens, timeout, tools)
-    if key not in models:
-        models[key] = CompatChatOpenAI(
-            model=where.model,
-            base_url=where.base_url,
-            api_key=_api_key(),  # type: ignore[arg-type]
-            max_tokens=tokens,  # type: ignore[call-arg]
-            temperature=0,
-            timeout=timeout,
-            stream_chunk_timeout=timeout,
-            max_retries=1,  # a refused connection or a 5xx, within the call's total deadline
-            stream_usage=True,  # off by default for non-OpenAI URLs; usage feeds the timings
-            http_async_client=http_client(where.base_url, timeout),
-            text_tool_calls=tools,
-        )
-    return models[key]
-
-
-def _api_key() -> str:
-    return os.environ.get("OPENAI_API_KEY") or "not-needed"
-
-
-async def backend_of(context: Context, tier: Tier) -> ConcreteBackend:
-    """Return which server a tier talks to: configured, or detected once from `/models`."""
-    override = _override.get()
-    if override is not None:
-        return override[1]
-    operator = settings()
-    if operator.llm_backend != "auto":
-        return operator.llm_backend
-    base_url = operator.tier(tier).base_url
-    if base_url not in _backends:
-        detected = await _detect_backend(base_url)
-        if detected is None:  # no answer (yet): assume a standard server, ask again next time
-            return "openai"
-        _backends[base_url] = detected
-    return _backends[base_url]
-
-
-async def _detect_backend(base_url: str) -> ConcreteBackend | None:
-    """Tell llama.cpp, vLLM and others apart by the `owned_by` of the served models."""
-    try:
-        response = await http_client(base_url).get(
-            f"{base_url}/models", headers={"Authorization": f"Bearer {_api_key()}"}, timeout=5.0
-        )
-        owners = {m.get("owned_by") for m in response.json().get("data", [])}
-    except (httpx.HTTPError, ValueError, AttributeError, TypeError):
-        return None
-    if "vllm" in owners:
-        return "vllm"
-    if "me" in owners or "llamacpp" in owners:  # llama-cpp-python / llama.cpp server
-        return "llama_cpp"
-    return "openai"
 
 
 async def choose(
@@ -295,7 +173,7 @@ async def read_prompt(context: Context, tier: Tier, messages: Sequence[BaseMessa
     Raises:
         ModelCallError: the server failed or missed the deadline.
     """
-    if _override.get() is not None:
+    if swapped():
         return False
     backend = await backend_of(context, tier)
     server = settings().tier(tier)
@@ -318,7 +196,7 @@ async def _slot(
     Entered, it yields how long the call waited, in ms (`serving.admission`).
     """
     caller = caller_id()
-    if _override.get() is not None or backend != "llama_cpp":
+    if swapped() or backend != "llama_cpp":
         return admitted(server.base_url, None, who(tier, server), caller)
     slots = await server_slots(http_client(server.base_url), server.base_url)
     return admitted(server.base_url, slots, who(tier, server), caller)

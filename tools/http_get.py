@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import weakref
 import zlib
 from typing import Any
 
@@ -15,6 +14,7 @@ from langchain_core.tools import tool
 from core.call_details import add_to_call
 from core.context import current_context
 from core.domain import read_only
+from core.resources import PerLoop
 from core.settings import origin_of, settings
 from tools.run_share import RunShare
 
@@ -204,9 +204,6 @@ class _Decoder:
 # One bounded client per event loop (connections belong to a loop), for every origin and
 # run; each run holds at most its share of the connections at a time.
 _connections = RunShare(MAX_CONNECTIONS_PER_RUN)
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def http_client() -> httpx.AsyncClient:
@@ -214,18 +211,22 @@ def http_client() -> httpx.AsyncClient:
 
     Share it as `fetch` does, within a `_connections` slot, or one run can take them all.
     """
-    loop = asyncio.get_running_loop()
-    if loop not in _clients:
-        _clients[loop] = httpx.AsyncClient(
-            follow_redirects=False,  # fetch() decides, redirect by redirect
-            headers={"Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(
-                max_connections=MAX_CONNECTIONS,
-                max_keepalive_connections=MAX_CONNECTIONS // 2,
-                keepalive_expiry=10.0,
-            ),
-        )
-    return _clients[loop]
+    return _clients.get()
+
+
+def _new_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        follow_redirects=False,  # fetch() decides, redirect by redirect
+        headers={"Accept-Encoding": "gzip, deflate"},
+        limits=httpx.Limits(
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_CONNECTIONS // 2,
+            keepalive_expiry=10.0,
+        ),
+    )
+
+
+_clients = PerLoop(_new_client)
 
 
 @read_only

@@ -36,6 +36,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from core.resources import PerLoop
+
 R = TypeVar("R")
 
 MAX_WORKERS = 2
@@ -208,17 +210,12 @@ def _kill_all(slots: list[_Slot]) -> None:
         _kill(slot.process)
 
 
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WorkerPool] = (
-    weakref.WeakKeyDictionary()
-)
+_pools = PerLoop(WorkerPool)  # subprocess pipes belong to a loop (`core.resources`)
 
 
 def worker_pool() -> WorkerPool:
     """Return the running event loop's worker pool (subprocess pipes belong to a loop)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _pools:
-        _pools[loop] = WorkerPool()
-    return _pools[loop]
+    return _pools.get()
 
 
 async def run_in_process(func: Callable[..., R], *args: Any, timeout: float) -> R:

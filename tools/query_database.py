@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from langchain_core.tools import tool
 
 from core.call_details import add_to_call
 from core.domain import read_only
+from core.resources import PerProcess
 from tools.run_share import RunShare
 from tools.shop_db import live_database
 from tools.sql_functions import BoundedFunctions
@@ -65,7 +66,9 @@ FUNCTIONS = frozenset({
 })  # fmt: skip
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
 
-_executor = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="query_database")
+_executor = PerProcess(
+    partial(ThreadPoolExecutor, MAX_WORKERS, thread_name_prefix="query_database")
+)
 _threads = RunShare(MAX_WORKERS_PER_RUN)
 
 
@@ -218,7 +221,7 @@ async def query_database(sql: str) -> tuple[str, Rows]:
     try:  # on the tool's own threads: slow queries never hold up asyncio.to_thread users
         async with _threads.slot():  # this run's share of them; past its deadline: busy
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(_executor, _on_live_copy, query, sql)
+            return await loop.run_in_executor(_executor.get(), _on_live_copy, query, sql)
     except asyncio.CancelledError:  # the tool call timed out or was cancelled
         query.interrupt("the tool call was cancelled")
         raise

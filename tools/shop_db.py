@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 
 from core.callers import caller_id
+from core.resources import PerProcess
 
 PRISTINE = Path(__file__).resolve().parent / "data" / "shop.db"
 ENV_VAR = "SHOP_DB_PATH"
@@ -50,7 +52,7 @@ LEDGER = """CREATE TABLE IF NOT EXISTS tool_writes (
 )"""
 Write = Callable[[sqlite3.Connection], dict[str, Any]]
 
-_executor = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="shop_db")
+_executor = PerProcess(partial(ThreadPoolExecutor, MAX_WORKERS, thread_name_prefix="shop_db"))
 _creating = threading.Lock()
 
 
@@ -184,7 +186,7 @@ async def write_once(
     request = json.dumps(args, sort_keys=True, default=str)
     loop = asyncio.get_running_loop()
     # On its own thread to the end: a cancelled call still commits or rolls back whole.
-    return await loop.run_in_executor(_executor, _write_once, tool, key, request, write)
+    return await loop.run_in_executor(_executor.get(), _write_once, tool, key, request, write)
 
 
 def _write_once(tool: str, key: str, request: str, write: Write) -> dict[str, Any]:

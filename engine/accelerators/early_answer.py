@@ -8,10 +8,12 @@ moment the plan's first line is not `join()` it is cancelled (the small model wr
 tokens for nothing); when the plan has no call, `answer_directly` streams what is already
 written, then the rest as it comes.
 
-The answer is held in this process under a random key kept in the run's state, so only
-the run that started it can take it, and only in the turn it was begun for (the key
-names the turn; `route_query` drops an older one when a new question starts); one not
-taken within `KEEP_SECONDS` is cancelled.
+The answer is a model call in flight, so it cannot go in the run's state or the store:
+it is held in the event loop running the run (a per-process resource, `core.resources`)
+under a random key kept in the run's state, so only the run that started it can take
+it, and only in the turn it was begun for (the key names the turn; `route_query` drops
+an older one when a new question starts); one not taken within `KEEP_SECONDS` is
+cancelled. A run resumed elsewhere finds none and asks for the answer again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 
 from core.context import Context, Tier
+from core.resources import PerLoop
 from core.state import ToolResult, turn_of
 from core.steps import time_apart
 from engine.accelerator import Accelerator, PlanRound
@@ -76,7 +79,7 @@ class EarlyAnswer:
         self.task.result()  # the call's error, if it failed
 
 
-_held: dict[str, EarlyAnswer] = {}
+_held: PerLoop[dict[str, EarlyAnswer]] = PerLoop(dict)
 
 
 Writer = Callable[[EarlyAnswer], Coroutine[Any, Any, AIMessage]]
@@ -94,7 +97,7 @@ def begin(write: Writer, turn: int) -> str:
     """Start `write(answer)` for a turn in the background; return the key that takes it."""
     _drop_stale()
     key = f"{turn}-{uuid.uuid4().hex}"
-    _held[key] = start(write)
+    _held.get()[key] = start(write)
     return key
 
 
@@ -102,7 +105,7 @@ def take(key: str | None, turn: int | None = None) -> EarlyAnswer | None:
     """Return the answer begun under `key` (once), or None; with `turn`, only that turn's."""
     if not key or (turn is not None and not key.startswith(f"{turn}-")):
         return None
-    return _held.pop(key, None)
+    return _held.get().pop(key, None)
 
 
 async def cancel(key: str | None) -> None:
@@ -120,9 +123,9 @@ def plans_a_call(plan_text: str) -> bool:
 
 
 def _drop_stale() -> None:
-    now = time.time()
-    for key in [k for k, a in _held.items() if now - a.started > KEEP_SECONDS]:
-        _held.pop(key).task.cancel()
+    now, held = time.time(), _held.get()
+    for key in [k for k, a in held.items() if now - a.started > KEEP_SECONDS]:
+        held.pop(key).task.cancel()
 
 
 async def write_answer(

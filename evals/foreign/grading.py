@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from core.domain import Domain
-from evals.dataset import GROUPS, Question
+from evals.harness.dataset import GROUPS, Question
 
 SIGNIFICANT = 6
 SHOWN_CHARS = 160  # of a missing or extra call, in the report

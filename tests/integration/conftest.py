@@ -22,7 +22,7 @@ import pytest
 from core.context import Context
 from core.settings import TIERS, Settings, use_settings
 from deploy.warmup import warm_up
-from evals import dev_server
+from evals.harness import dev_server
 from serving import vllm_cpu
 from serving.llama_cpp import embedded_servers
 from serving.models import ModelError, prepare

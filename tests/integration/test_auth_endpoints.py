@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from evals.dev_server import ROOT, langgraph_dev
+from evals.harness.dev_server import ROOT, langgraph_dev
 
 CLOSED = "http://127.0.0.1:9/v1"  # the discard port: a model call here fails at once
 LATER = 3600  # runs queued this many seconds ahead never start during the tests

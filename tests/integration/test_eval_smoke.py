@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from core.context import Context
-from evals.dataset import GROUPS
+from evals.harness.dataset import GROUPS
 from evals.run import parse_args, run_suite
 
 

@@ -6,7 +6,7 @@ import httpx
 
 from core.context import Context
 from core.settings import Settings, use_settings
-from evals.fairness import flood_then_ask, operator
+from evals.workloads.fairness import flood_then_ask, operator
 from serving.admission import server_slots
 
 

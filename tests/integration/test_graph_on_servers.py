@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 from core.context import Context
 from core.settings import settings, use_settings
 from core.state import State, ToolResult
-from evals.services import ExternalServices
+from evals.simulated.services import ExternalServices
 from graphs.fast_agent import graph
 from nodes.synthesize_answer import answer_messages
 from serving import client

@@ -20,7 +20,7 @@ from langgraph_sdk import get_client
 from core.context import Context
 from core.domain import Domain, PlanExample
 from core.settings import TIERS, Settings
-from evals import dev_server
+from evals.harness import dev_server
 from graphs import fast_agent, react_agent
 from tests.support.mcp_server import connection, free_port
 from tools import SHOP

@@ -19,7 +19,7 @@ from core.context import Context
 from core.settings import Settings, use_settings
 from deploy.served import served_domain
 from deploy.warmup import warm_up
-from evals import dev_server
+from evals.harness import dev_server
 
 VALUES = [12.5, 7.0, 9.5, 15.0, 6.0]
 PLANNER = frozenset({"planner", "synthesizer"})

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from core.settings import TIERS, settings
-from evals.services import ExternalServices
+from evals.simulated.services import ExternalServices
 from serving.process import port_is_free, serves
 from serving.stack.control import Stack
 from serving.stack.layout import ROOT, StackLayout

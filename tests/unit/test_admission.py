@@ -1,7 +1,7 @@
 """A busy llama.cpp server: calls wait for a free slot, in turn between callers.
 
 The gate is tested alone (which call gets a slot, in what order), then through the
-client against a fake llama.cpp server on 127.0.0.1 (`evals.slot_server`) with 2 slots
+client against a fake llama.cpp server on 127.0.0.1 (`evals.simulated.slot_server`) with 2 slots
 and 0.4 s an answer; a one-node graph stands for a served run, its caller named in the
 config as the API server names it.
 """
@@ -21,7 +21,7 @@ from core.context import Context
 from core.settings import Settings, use_settings
 from core.state import State
 from core.steps import step
-from evals.slot_server import SlotServer
+from evals.simulated.slot_server import SlotServer
 from serving import admission
 from serving.admission import FairGate
 from serving.client import ModelCallError

@@ -3,7 +3,7 @@
 import json
 import os
 
-from evals.refused_inputs import memory_mb, oversized_body
+from evals.workloads.refused_inputs import memory_mb, oversized_body
 
 
 def test_the_oversized_request_carries_its_megabytes_in_earlier_turns() -> None:

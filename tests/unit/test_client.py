@@ -10,8 +10,9 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from core.context import Context
+from core.resources import PerProcess
 from core.settings import Settings, settings, use_settings
-from serving import client
+from serving import chat_models, client
 from serving.compat import CompatChatOpenAI, parse_text_tool_calls
 from tools import calculator
 
@@ -68,7 +69,7 @@ def models_server(owner: str) -> ThreadingHTTPServer:
 
 @pytest.fixture
 def fresh_backends(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(client, "_backends", {})
+    monkeypatch.setattr(chat_models, "_backends", PerProcess(dict))
     yield
 
 

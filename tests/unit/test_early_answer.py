@@ -67,7 +67,7 @@ async def test_cancel_stops_the_answer_and_forgets_it() -> None:
         return AIMessage("never")
 
     key = early_answer.begin(write, 1)
-    answer = early_answer._held[key]
+    answer = early_answer._held.get()[key]
     await early_answer.cancel(key)
     assert answer.task.cancelled() and early_answer.take(key) is None
     await early_answer.cancel(None)  # nothing to cancel: nothing happens
@@ -79,7 +79,7 @@ async def test_an_answer_never_taken_is_dropped_later(monkeypatch: pytest.Monkey
         return AIMessage("never")
 
     stale = early_answer.begin(write, 1)
-    answer = early_answer._held[stale]
+    answer = early_answer._held.get()[stale]
     monkeypatch.setattr(early_answer, "KEEP_SECONDS", -1.0)
     fresh = early_answer.begin(write, 1)
     await asyncio.sleep(0)
@@ -121,7 +121,7 @@ async def test_with_a_call_planned_the_early_answer_never_reaches_anyone(scripte
     ]
     assert not any("guess" in text for text in texts)  # ... and was dropped unseen
     assert state["messages"][-1].content == "It is 4."
-    assert state["early_answer"] is None and early_answer._held == {}
+    assert state["early_answer"] is None and early_answer._held.get() == {}
 
 
 async def test_an_early_answer_that_failed_silently_is_asked_again(scripted) -> None:  # type: ignore[no-untyped-def]

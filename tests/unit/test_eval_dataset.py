@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from evals.dataset import NUMBER, Question, failed_checks
-from evals.dataset import fact_found as found
-from evals.service_data import CAPITAL_OF, ENDPOINTS, WEATHER, answer
+from evals.harness.dataset import NUMBER, Question, failed_checks
+from evals.harness.dataset import fact_found as found
+from evals.simulated.service_data import CAPITAL_OF, ENDPOINTS, WEATHER, answer
 from tools import SHOP
 from tools.calculator import evaluate
 from tools.query_database import run_query

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from evals.dataset import GROUPS, Question, fact_found, load_dataset, missing_facts
-from evals.recorder import RunRecorder, union_seconds
+from evals.harness.dataset import GROUPS, Question, fact_found, load_dataset, missing_facts
+from evals.harness.recorder import RunRecorder, union_seconds
+from evals.harness.runner import used_and_wasted
 from evals.run import parse_args, run_suite, select
-from evals.runner import used_and_wasted
 
 
 def test_union_of_intervals_counts_overlap_once() -> None:

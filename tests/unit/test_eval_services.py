@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from evals.service_data import answer
-from evals.services import PROFILES, ExternalServices, LatencyProfile
+from evals.simulated.service_data import answer
+from evals.simulated.services import PROFILES, ExternalServices, LatencyProfile
 
 
 @pytest.fixture(scope="module")

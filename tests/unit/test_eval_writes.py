@@ -19,11 +19,11 @@ from langchain.agents.middleware import (
 )
 
 from core.context import Context
-from evals.dataset import load_dataset
-from evals.experiment import correctness
+from evals.harness.dataset import load_dataset
+from evals.harness.experiment import correctness
+from evals.harness.runner import GRAPHS, run_one
 from evals.run import simulated_gpu
-from evals.runner import GRAPHS, run_one
-from evals.simulated import SimulatedModels
+from evals.simulated.gpu import SimulatedModels
 from graphs.react_agent import report_tool_error
 from serving import client
 from tests.support.models import ScriptedChatModel

@@ -20,8 +20,8 @@ from langsmith import utils as ls_utils
 
 from core.context import Context
 from core.settings import Settings, use_settings
-from evals.dataset import Question, load_dataset
-from evals.experiment import (
+from evals.harness.dataset import Question, load_dataset
+from evals.harness.experiment import (
     correctness,
     ensure_dataset,
     evaluate_row,
@@ -33,7 +33,7 @@ from evals.experiment import (
     run_experiment,
 )
 from evals.run import parse_args, run_suite, simulated_gpu
-from evals.services import ExternalServices, JSONHandler
+from evals.simulated.services import ExternalServices, JSONHandler
 
 KEYS = {"correct", "e2e_ms", "first_token_ms", "route_ok"}
 TENANT = "00000000-0000-0000-0000-000000000001"
@@ -104,7 +104,7 @@ def test_evaluate_row_scores_every_key_like_the_row() -> None:
 def test_evaluators_take_only_arguments_langsmith_passes() -> None:
     from langsmith.evaluation.evaluator import run_evaluator
 
-    from evals.experiment import EVALUATORS
+    from evals.harness.experiment import EVALUATORS
 
     for evaluator in EVALUATORS:
         run_evaluator(evaluator)  # raises on a signature LangSmith cannot call

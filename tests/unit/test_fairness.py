@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from evals import fairness
-from evals.fairness import Call
+from evals.workloads import fairness
+from evals.workloads.fairness import Call
 
 
 def test_a_wait_is_counted_in_the_other_callers_calls() -> None:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from evals.dataset import DATASET, fact_found, load_dataset
 from evals.foreign import DOMAIN
 from evals.foreign.generate import DATASET as FOREIGN
 from evals.foreign.generate import build, parse_plan, run_plan
 from evals.foreign.questions import SPECS
+from evals.harness.dataset import DATASET, fact_found, load_dataset
 from prompts.render import question_parts
 
 ROWS = [json.loads(line) for line in FOREIGN.read_text().splitlines() if line.strip()]

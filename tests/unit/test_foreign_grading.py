@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from evals.dataset import Question, load_dataset
 from evals.foreign import DOMAIN
 from evals.foreign.generate import DATASET as FOREIGN
 from evals.foreign.grading import calls_section, canonical, grade
-from evals.oracle import Oracle
+from evals.harness.dataset import Question, load_dataset
+from evals.harness.runner import asked_calls
 from evals.run import load_domain, parse_args, run_suite
-from evals.runner import asked_calls
+from evals.simulated.oracle import Oracle
 from tools import SHOP
 
 QUESTIONS = {q.id: q for q in load_dataset(FOREIGN)}

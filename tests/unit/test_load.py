@@ -12,8 +12,8 @@ import pytest
 
 from core.context import Context
 from core.settings import Settings
-from evals.load import Phase, benchmark, parse_args, pick_questions, render
-from evals.services import JSONHandler
+from evals.simulated.services import JSONHandler
+from evals.workloads.load import Phase, benchmark, parse_args, pick_questions, render
 
 PLAN = '1. calculator(expression="6 * 7")\n2. join()'
 

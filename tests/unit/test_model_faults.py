@@ -18,7 +18,7 @@ import pytest
 
 from core.context import Context
 from core.settings import Settings, use_settings
-from evals.services import JSONHandler
+from evals.simulated.services import JSONHandler
 from graphs.fast_agent import graph
 from serving.client import ModelCallError
 

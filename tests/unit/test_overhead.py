@@ -3,9 +3,10 @@
 import pytest
 
 from core.context import Context
-from evals.overhead import bench_graph, run_benchmark, service
-from evals.overhead_report import markdown, targets
+from evals.benchmarks.overhead import bench_graph, run_benchmark, service
+from evals.benchmarks.overhead_report import markdown, targets
 from serving import client
+from serving.compat import CompatChatOpenAI
 from tools import SHOP
 
 
@@ -58,4 +59,4 @@ async def test_its_own_services_and_no_patching(rows) -> None:  # type: ignore[n
     assert answer == "service 3 answered after 1 ms"
     assert not {t.name for t in SHOP.tools} & {"service_1", "service_4"}
     # the fake models were in use for the runs only
-    assert isinstance(client.chat_model(Context(), "router"), client.CompatChatOpenAI)
+    assert isinstance(client.chat_model(Context(), "router"), CompatChatOpenAI)

@@ -22,7 +22,7 @@ from engine.accelerators.speculation import Speculation
 from engine.accelerators.templates import TemplateBank, learn, learned_templates
 from engine.catalogue import catalogue_for
 from engine.scheduler.call_tool import Outcome
-from evals.services import ExternalServices
+from evals.simulated.services import ExternalServices
 from graphs.fast_agent import build_graph
 from tools import SHOP
 

@@ -1,7 +1,7 @@
 import json
 
-from evals.plan_tokens import plan_forms
-from evals.services import ExternalServices
+from evals.benchmarks.plan_tokens import plan_forms
+from evals.simulated.services import ExternalServices
 from tools import SHOP
 
 

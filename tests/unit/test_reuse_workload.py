@@ -3,8 +3,8 @@
 import json
 
 from engine.accelerators.shapes import make_template, read_shape
-from evals.dataset import Question, load_dataset
-from evals.reuse import SHAPES, WORKLOAD, workload
+from evals.harness.dataset import Question, load_dataset
+from evals.workloads.reuse import SHAPES, WORKLOAD, workload
 
 
 def test_the_file_is_what_the_generator_writes() -> None:

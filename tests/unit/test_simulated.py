@@ -13,14 +13,15 @@ from core.context import Context
 from core.settings import Settings, use_settings
 from engine.language.parser import PlanParser
 from engine.language.services import plan_calls
-from evals.dataset import load_dataset
-from evals.oracle import Oracle, TimedCall, call_text, chain_of, tokens
-from evals.report import ceiling
+from evals.harness.critical_path import TimedCall, chain_of, tokens
+from evals.harness.dataset import load_dataset
+from evals.harness.report import ceiling
+from evals.harness.runner import run_one
+from evals.harness.tables import bound_ms, written_bound_ms
 from evals.run import simulated_gpu
-from evals.runner import run_one
-from evals.services import ExternalServices
-from evals.simulated import SimulatedModels, SimulationDriftError
-from evals.tables import bound_ms, written_bound_ms
+from evals.simulated.gpu import SimulatedModels, SimulationDriftError
+from evals.simulated.oracle import Oracle, call_text
+from evals.simulated.services import ExternalServices
 from tools import SHOP
 
 QUESTIONS = {q.id: q for q in load_dataset()}
@@ -210,7 +211,7 @@ async def test_the_graphs_make_the_requests_the_simulation_expects() -> None:
 
 
 def test_a_plan_the_grammar_would_not_allow_is_drift() -> None:
-    from evals.simulated import SimulationDriftError, _check_numbering
+    from evals.simulated.gpu import SimulationDriftError, _check_numbering
 
     grammar = 'root ::= line1\nline1 ::= "3. " (call "\\n" line2 | "join()" | "replan()")\n'
     _check_numbering(grammar, '3. weather(city="Paris")\n4. join()')

@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from evals.stats import median, percentile
+from evals.harness.stats import median, percentile
 
 
 def test_linear_interpolation_between_ranks() -> None:
@@ -30,10 +30,10 @@ def test_missing_values_are_left_out_and_nothing_gives_none() -> None:
 
 
 def test_every_report_uses_it() -> None:
-    import evals.load
-    import evals.overhead
-    import evals.tables
+    import evals.benchmarks.overhead
+    import evals.harness.tables
+    import evals.workloads.load
 
-    assert evals.load.percentile is percentile
-    assert evals.overhead.percentile is percentile
-    assert evals.tables.percentile is percentile
+    assert evals.workloads.load.percentile is percentile
+    assert evals.benchmarks.overhead.percentile is percentile
+    assert evals.harness.tables.percentile is percentile

@@ -22,7 +22,7 @@ from langsmith.utils import tracing_is_enabled
 
 from deploy import tracing
 from deploy.tracing import configure_tracing, tracing_wanted
-from evals.services import JSONHandler
+from evals.simulated.services import JSONHandler
 from graphs.fast_agent import graph  # noqa: F401  # imported as the other tests import it
 
 ROOT = Path(__file__).resolve().parents[2]

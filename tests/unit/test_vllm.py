@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from evals import load, metrics
-from evals.dataset import GROUPS
+from evals.harness import metrics
+from evals.harness.dataset import GROUPS
+from evals.workloads import load
 from serving import vllm_cpu
 from serving.models import ModelError
 from serving.process import free_port, kill_pid_file, write_pid

@@ -1,4 +1,4 @@
-"""The overhead benchmark's table, targets and plot (`evals.overhead` measures)."""
+"""The overhead benchmark's table, targets and plot (`evals.benchmarks.overhead` measures)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from core.context import Context
 
 if TYPE_CHECKING:
-    from evals.overhead import Row
+    from evals.benchmarks.overhead import Row
 
 TARGET_GRAPH_MS = 15.0  # graph overhead p50 of a tool run, streamed
 TARGET_DIRECT_MS = 5.0  # what the graph adds to a direct answer, p50, streamed

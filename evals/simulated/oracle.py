@@ -13,33 +13,27 @@ literals; only dependent chains (group `chain`) take values from results, and ch
 
 from __future__ import annotations
 
-import math
 import re
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from engine.language.grammar import literal
 from engine.language.parser import REFERENCE
-from evals.dataset import NUMBER, Question, missing_facts, normalize
-from evals.service_data import answer as service_answer
-from evals.sources import Service, derived, docs_query, mentions, reference, rows, stem
-from evals.sources import cues as cues_of
+from evals.harness.critical_path import TimedCall, chain_of, tokens
+from evals.harness.dataset import NUMBER, Question, missing_facts, normalize
+from evals.simulated.service_data import answer as service_answer
+from evals.simulated.sources import Service, derived, docs_query, mentions, reference, rows, stem
+from evals.simulated.sources import cues as cues_of
 from tools.calculator import evaluate
 from tools.query_database import run_query
 from tools.search_docs import search
 
-CHARS_PER_TOKEN = 4
 LOOKUPS = ("query_database", "search_docs")
 SERVICE_PATHS = {"crm": "crm/account", "shipping": "shipping/track"}
 NOT_FOUND = "The tool results do not give me that, so I cannot answer it reliably."
-
-
-def tokens(text: str) -> int:
-    """Count tokens as the simulation does, for every graph alike: 4 characters a token."""
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
 
 
 def call_text(tool: str, args: dict[str, Any]) -> str:
@@ -321,33 +315,6 @@ class Oracle:
             )
             for c in self.calls
         ]
-
-
-class TimedCall(NamedTuple):
-    """One of a question's calls: its inputs, its plan line's tokens, and how long it took."""
-
-    number: int
-    deps: list[int]
-    tokens: int
-    reads: bool  # a reader must derive one of its values: a model call after its inputs
-    ms: float
-
-
-def chain_of(calls: Sequence[TimedCall], ttft_ms: float = 0.0, per_token_ms: float = 0.0) -> float:
-    """Return when the last of the calls ends, each starting once its inputs have ended.
-
-    With a model speed, a call also waits for its own line to be written (a first token,
-    then its tokens, from the run's start; a call whose value a reader derives, from the
-    end of its inputs): the earliest any agent that writes its calls with a model could
-    run it.
-    """
-    finish: dict[int, float] = {}
-    for call in calls:  # inputs come first
-        inputs = max((finish[d] for d in call.deps), default=0.0)
-        written = ttft_ms + (call.tokens - 1) * per_token_ms if ttft_ms else 0.0
-        start = inputs + written if call.reads else max(inputs, written)
-        finish[call.number] = start + call.ms
-    return max(finish.values(), default=0.0)
 
 
 def _renumber(value: Any, index: dict[int, int]) -> Any:

@@ -7,8 +7,8 @@ short question), sampling the server's resident memory every 5 ms meanwhile. Eve
 must be refused (413 from `deploy/auth.py`, or from the server's own body cap when
 `--body-limit` sets `HTTP_MAX_REQUEST_BODY_BYTES`) and nothing may be stored.
 
-    python -m evals.refused_inputs                  # 10 runs of 10 MB, the default caps
-    python -m evals.refused_inputs --body-limit 2000000
+    python -m evals.workloads.refused_inputs  # 10 runs of 10 MB, the default caps
+    python -m evals.workloads.refused_inputs --body-limit 2000000
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from evals.dev_server import langgraph_dev
+from evals.harness.dev_server import langgraph_dev
 
 CLOSED = "http://127.0.0.1:9/v1"  # the discard port: a model call here fails at once
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from core.settings import TIERS, settings
 from serving.process import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager

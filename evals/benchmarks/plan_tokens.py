@@ -1,6 +1,6 @@
 """Plan tokens: the plan language against the JSON plans it replaced, on the domain's solved plans.
 
-    make up && .venv/bin/python -m evals.plan_tokens
+    make up && .venv/bin/python -m evals.benchmarks.plan_tokens
 
 Each solved plan of the domain (those that end in `join()`) is counted by the planner
 model's own tokenizer (llama.cpp's `/tokenize`) in three forms: as written (web services
@@ -21,7 +21,7 @@ from core.domain import Domain
 from core.settings import settings
 from engine.language.parser import PlanParser, Task
 from engine.language.services import as_fetch, plan_calls
-from evals.services import ExternalServices
+from evals.simulated.services import ExternalServices
 from prompts.render import usable_examples
 from tools import SHOP
 

@@ -1,7 +1,7 @@
 """Load benchmark: N concurrent fast-agent runs against any OpenAI-compatible server.
 
-    python -m evals.load                   # the server(s) the Context points at (env vars)
-    python -m evals.load --concurrency 16 --label vllm-cpu
+    python -m evals.workloads.load  # the server(s) the Context points at (env vars)
+    python -m evals.workloads.load --concurrency 16 --label vllm-cpu
 
 Four phases, over the same N tool questions from the eval dataset (local services
 on the `fast` profile, so the model dominates):
@@ -35,11 +35,11 @@ import httpx
 
 from core.context import Context
 from core.settings import TIERS, Settings, settings, use_settings
-from evals.dataset import Question, load_dataset
-from evals.metrics import GENERATION_TOKENS, increase, prefix_cache_hit_rate, scrape
-from evals.runner import run_one
-from evals.services import ExternalServices
-from evals.stats import percentile
+from evals.harness.dataset import Question, load_dataset
+from evals.harness.metrics import GENERATION_TOKENS, increase, prefix_cache_hit_rate, scrape
+from evals.harness.runner import run_one
+from evals.harness.stats import percentile
+from evals.simulated.services import ExternalServices
 
 TOOL_GROUPS = ("one_tool", "multi_tool")
 TARGET_FACTOR = 1.5

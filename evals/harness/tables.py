@@ -1,6 +1,6 @@
 """The eval report's speed tables: latency per group, ratios, the critical-path bound, planning.
 
-Every table takes the rows of `evals.runner.measure` (with `chain_ms` from
+Every table takes the rows of `evals.harness.runner.measure` (with `chain_ms` from
 `evals.run.add_bounds`) and the graphs in report order; the first graph is the one
 compared (the fast agent), each other graph is a baseline it is compared with.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from evals.oracle import TimedCall, chain_of
-from evals.stats import percentile
+from evals.harness.critical_path import TimedCall, chain_of
+from evals.harness.stats import percentile
 
 Row = dict[str, Any]
 GROUPS: list[tuple[str, tuple[str, ...] | None]] = [

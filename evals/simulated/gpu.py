@@ -6,7 +6,7 @@ whether tools are bound (the ReAct baseline), and the request's
 `extra_body.structured_outputs` (`choice`: the router; `grammar`: the planner).
 The words come from the question's `Oracle`; the timing is vLLM's for an 8B model on
 one GPU (70 ms to the first token, then 8 ms a token), the same for every graph and
-counted by the same rule (`evals.oracle.tokens`). A request of a shape the graphs
+counted by the same rule (`evals.harness.critical_path.tokens`). A request of a shape the graphs
 should not make raises `SimulationDriftError`, and every request is logged, so a test
 sees at once when the graphs and the simulation drift apart. Figures are simulated
 and labelled so.
@@ -37,8 +37,9 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
 from core.context import Context
-from evals.dataset import Question
-from evals.oracle import CHARS_PER_TOKEN, Oracle, call_text, tokens
+from evals.harness.critical_path import CHARS_PER_TOKEN, tokens
+from evals.harness.dataset import Question
+from evals.simulated.oracle import Oracle, call_text
 
 # vLLM's own benchmark for an 8B model on one GPU: TTFT about 70 ms, about 8 ms a token.
 GPU_TTFT_S = 0.070
@@ -122,7 +123,7 @@ class SimulatedModels:
             raise SimulationDriftError(
                 f"the {tier} tier got a request of an unknown shape (structured outputs "
                 f"{sorted(outputs)}, tools bound: {tools_bound}): the graph and the "
-                "simulation drifted apart (evals/simulated.py)"
+                "simulation drifted apart (evals/simulated/gpu.py)"
             )
         oracle = run.oracle
         round_number = 0

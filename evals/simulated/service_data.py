@@ -1,7 +1,7 @@
 """What the stand-in web services know and answer: weather, CRM, FX, shipping, web search.
 
 `answer(endpoint, params)` is the services' whole data logic, without latency or HTTP:
-`evals.services` serves it over HTTP, and the eval dataset's facts are checked against it.
+`evals.simulated.services` serves it over HTTP, and the eval dataset's facts are checked against it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ which for stdio starts the server's process each time. The server is
 `tests/support/mcp_server.py`, over HTTP on a port in 2400-2499. Calls are made one
 after the other, after a warm-up.
 
-    python -m evals.mcp_overhead [--reps 200] [--per-call-reps 20]
+    python -m evals.benchmarks.mcp_overhead [--reps 200] [--per-call-reps 20]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, tool
 from langchain_mcp_adapters.client import MultiServerMCPClient
 
-from evals.stats import percentile
+from evals.harness.stats import percentile
 from tests.support.mcp_server import connection, free_port, serving_http
 from tools.mcp import MCPServers
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from evals.service_data import ServiceError, answer
+from evals.simulated.service_data import ServiceError, answer
 
 ROUTES = {
     "/weather": "weather", "/crm/account": "crm", "/fx": "fx",

@@ -7,7 +7,7 @@ as that caller, while a ticker measures how late the event loop wakes it: any wo
 run does on the loop (routing, template lookup, guessing calls, naming services) shows
 as a stall. Before the linear matcher, one 1,000-character question stalled 19-21 s.
 
-    python -m evals.stall [--chars 4000]
+    python -m evals.workloads.stall [--chars 4000]
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from core.context import Context
 from core.settings import Settings, use_settings
 from core.stores import use_store
 from engine.accelerators.templates import learn
-from evals.overhead import FakeChatModel
-from evals.services import ExternalServices
+from evals.simulated.instant import FakeChatModel
+from evals.simulated.services import ExternalServices
 from graphs.fast_agent import graph
 from serving import client
 

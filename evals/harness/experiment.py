@@ -6,7 +6,7 @@ through the same `run_one` as a local run, and the evaluators below score it the
 Offline, `evals.run` calls the same evaluators on each row itself (`evaluate_row`).
 
 The evaluators take LangSmith's keyword arguments: `outputs` (one run's row, as
-`evals.runner.measure` makes it), `reference_outputs` (the example's facts, reference,
+`evals.harness.runner.measure` makes it), `reference_outputs` (the example's facts, reference,
 group and route) and `inputs` (the question). Each returns `{"key", "score"}`, and a
 `comment` where the score needs one; a key is named after the row field it checks.
 """
@@ -26,8 +26,8 @@ from langsmith.utils import LangSmithNotFoundError
 from core.context import Context
 from deploy import tracing
 from deploy.tracing import API_KEY_VARS, tracing_wanted
-from evals.dataset import Question, load_dataset, missing_facts
-from evals.runner import run_one
+from evals.harness.dataset import Question, load_dataset, missing_facts
+from evals.harness.runner import run_one
 
 DATASET_NAME = "fast-agent-eval"
 DATASET_DESCRIPTION = (
@@ -209,11 +209,11 @@ async def run_experiment(
 
     The dataset is first brought in line with `evals/dataset.jsonl` (all of it); the
     experiment covers only `questions`' examples. Each example runs through
-    `evals.runner.run_one`, one at a time (concurrent runs would skew each other's
+    `evals.harness.runner.run_one`, one at a time (concurrent runs would skew each other's
     latency), and its row is the run's outputs.
 
     Args:
-        graph_name: a key of `evals.runner.GRAPHS`; also the experiment's name prefix.
+        graph_name: a key of `evals.harness.runner.GRAPHS`; also the experiment's name prefix.
         questions: the questions to run (the local dataset's, matched by id).
         context: the Context every run gets.
         timeout: seconds per run.

@@ -27,9 +27,9 @@ from langgraph.types import Command, Interrupt
 
 from core.context import Context
 from core.domain import Domain
-from evals.dataset import Question, failed_checks, missing_facts
-from evals.oracle import tokens
-from evals.recorder import RunRecorder, union_seconds
+from evals.harness.critical_path import tokens
+from evals.harness.dataset import Question, failed_checks, missing_facts
+from evals.harness.recorder import RunRecorder, union_seconds
 from graphs import fast_agent, react_agent
 from serving.client import READ_AHEAD
 from tools import SHOP

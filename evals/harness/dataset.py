@@ -17,7 +17,7 @@ from typing import Any
 
 from tools.shop_db import live_database
 
-DATASET = Path(__file__).with_name("dataset.jsonl")
+DATASET = Path(__file__).parents[1] / "dataset.jsonl"
 GROUPS = ("direct", "one_tool", "multi_tool", "chain", "write")
 NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")

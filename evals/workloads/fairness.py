@@ -1,7 +1,7 @@
 """Fairness benchmark: how long caller A waits for a model server while caller B floods it.
 
-    python -m evals.fairness                      # a fake 2-slot llama.cpp server, 1 s a call
-    python -m evals.fairness --url http://127.0.0.1:8081/v1 --model qwen2.5-coder-0.5b
+    python -m evals.workloads.fairness  # a fake 2-slot llama.cpp server, 1 s a call
+    python -m evals.workloads.fairness --url http://127.0.0.1:8081/v1 --model qwen2.5-coder-0.5b
 
 B (`key-B`) asks `--flood` questions at once; once they are all waiting, A (`key-A`)
 asks one. Each is a run of its own caller, named the way the API server names it
@@ -12,7 +12,7 @@ clock starts once the call has a slot), so the same figure comes out of any vers
 of the code. It reports A's wait against one of B's calls (their median length), B's
 waits, the calls that failed "busy", and how long B's flood took in all.
 
-The fake server (`evals.slot_server`) has `--slots` slots and takes `--seconds` an
+The fake server (`evals.simulated.slot_server`) has `--slots` slots and takes `--seconds` an
 answer; a real llama.cpp server (`--url`) writes `--tokens` tokens an answer.
 """
 
@@ -32,8 +32,8 @@ from langchain_core.runnables import RunnableLambda
 from core.context import Context
 from core.settings import Settings, use_settings
 from core.steps import ModelCallTimer
-from evals.slot_server import SlotServer
-from evals.stats import median
+from evals.harness.stats import median
+from evals.simulated.slot_server import SlotServer
 from serving import client
 
 A, B = "key-A", "key-B"

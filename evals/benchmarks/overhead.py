@@ -7,7 +7,7 @@ routes, so a tool run's ideal critical path is one tool latency and a direct ans
 zero: whatever the wall time adds is the framework's (streaming the plan, dispatching
 calls, reducers, callbacks, the event stream).
 
-    python -m evals.overhead [--reps 30] [--latency-ms 200] [--out evals/results]
+    python -m evals.benchmarks.overhead [--reps 30] [--latency-ms 200] [--out evals/results]
 """
 
 from __future__ import annotations
@@ -15,18 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.graph.state import CompiledStateGraph
 from langsmith import tracing_context
@@ -34,7 +30,8 @@ from langsmith import tracing_context
 from core.context import Context
 from core.domain import Domain, read_only
 from core.state import InputState
-from evals.stats import percentile
+from evals.harness.stats import percentile
+from evals.simulated.instant import FakeChatModel
 from graphs.fast_agent import build_graph
 from serving import client
 
@@ -83,29 +80,6 @@ def bench_graph(tools: int) -> CompiledStateGraph[Any, Any, Any, Any]:
         route_examples=ROUTES,
     )
     return build_graph(domain)
-
-
-class FakeChatModel(GenericFakeChatModel):
-    """`GenericFakeChatModel` with native async paths: no thread hop, no time taken."""
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages, stop, **kwargs)
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        for chunk in self._stream(messages, stop, **kwargs):
-            yield chunk
 
 
 def fake_models(tools: int, latency_ms: float) -> Any:
@@ -243,7 +217,7 @@ def run_benchmark(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark; print the table and the targets, write them with a plot to `--out`."""
-    from evals.overhead_report import markdown, plot, targets
+    from evals.benchmarks.overhead_report import markdown, plot, targets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=30, help="recorded runs per configuration")

@@ -9,8 +9,8 @@ from typing import Any
 
 import matplotlib
 
-from evals.stats import percentile
-from evals.tables import (
+from evals.harness.stats import percentile
+from evals.harness.tables import (
     TOOL_GROUPS,
     Row,
     bound_ms,
@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 ORDER = ["fast_agent", "react_agent", "react_sequential"]
 SIMULATED_NOTE = (
-    "Every model call answers as a correct model would (`evals/simulated.py`): the same "
+    "Every model call answers as a correct model would (`evals/simulated/gpu.py`): the same "
     "time to first token for every call, the same time a token, tokens counted by one rule "
     "for every graph (4 characters a token; a tool call is counted by the text "
     '`tool(arg="value")`, in a plan line or a ReAct tool call alike). react_agent is '

@@ -4,7 +4,7 @@ Like llama.cpp, it says how many requests it decodes at once (`/props` `total_sl
 `/v1/models` owned by `llamacpp`) and holds the requests beyond them in a queue of its
 own. Each answer takes `seconds` once it has a slot, and streams one chunk. It notes
 the order in which requests got a slot (by their last user message) and the most it
-held at once. The fairness benchmark (`evals.fairness`) and the admission tests use it.
+held at once. The fairness benchmark (`evals.workloads.fairness`) and the admission tests use it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from evals.services import JSONHandler
+from evals.simulated.services import JSONHandler
 
 
 class _Server(ThreadingHTTPServer):

@@ -1,6 +1,6 @@
 """Where the values of a correct model's calls come from: results, documents, the question.
 
-The oracle (`evals.oracle`) asks these: which result's data holds a value (a reference),
+The oracle (`evals.simulated.oracle`) asks these: which result's data holds a value (a reference),
 which text states or implies it (a second planning round), which search finds a
 document's facts, and which words of the question a call answers (the calls' order).
 """
@@ -11,8 +11,8 @@ import math
 import re
 from typing import Any
 
-from evals.dataset import NUMBER, Question, fact_found, normalize
-from evals.service_data import CAPITAL_OF
+from evals.harness.dataset import NUMBER, Question, fact_found, normalize
+from evals.simulated.service_data import CAPITAL_OF
 from tools.search_docs import load_sections, search
 
 Service = tuple[str, dict[str, str]]  # an http_get's endpoint and parameters

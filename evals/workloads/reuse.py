@@ -9,7 +9,7 @@ asked three times with other values, the first of each shape before any second, 
 once more in other words. Facts
 and references are computed from the shop database and the stand-in services.
 
-    python -m evals.reuse        # (re)write evals/reuse.jsonl
+    python -m evals.workloads.reuse  # (re)write evals/reuse.jsonl
     python -m evals.run --backend simulated --dataset evals/reuse.jsonl --label reuse
     PLAN_TEMPLATES=false SPECULATE=false python -m evals.run --backend simulated
         --dataset evals/reuse.jsonl --label reuse-off  # (one line)
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.service_data import answer
+from evals.simulated.service_data import answer
 from tools.query_database import DB_PATH
 
-WORKLOAD = Path(__file__).with_name("reuse.jsonl")
+WORKLOAD = Path(__file__).parents[1] / "reuse.jsonl"
 
 
 def _one(sql: str) -> Any:

@@ -1,6 +1,6 @@
 """The served path: first event and first token in-process vs through `langgraph dev`.
 
-    make up && .venv/bin/python -m evals.served --runs 10
+    make up && .venv/bin/python -m evals.benchmarks.served --runs 10
 
 Asks a greeting (a direct answer: the shortest run, so what the server adds shows) `--runs`
 times, one after the other, in three ways: the graph in this process (`astream`), through
@@ -22,8 +22,8 @@ from typing import Any
 from langgraph_sdk import get_client
 
 from core.context import Context
-from evals.dev_server import langgraph_dev
-from evals.stats import percentile
+from evals.harness.dev_server import langgraph_dev
+from evals.harness.stats import percentile
 from graphs.fast_agent import graph
 
 QUESTION = "Hello there! How are you today?"

@@ -1,6 +1,6 @@
 """Soak: many concurrent runs through `langgraph dev`, hostile inputs among them.
 
-    make up && .venv/bin/python -m evals.soak --runs 200 --concurrency 16
+    make up && .venv/bin/python -m evals.workloads.soak --runs 200 --concurrency 16
     make stack-soak    # the same through the production stack (`--url`)
 
 Starts `langgraph dev` on a free port (pointed at the configured model servers), or
@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 from langgraph_sdk import get_client
 
-from evals.dev_server import langgraph_dev
-from evals.stats import percentile
+from evals.harness.dev_server import langgraph_dev
+from evals.harness.stats import percentile
 from tools.query_database import DB_PATH
 
 SPEND = "What is {name}'s lifetime spend, and which loyalty tier does that put them in?"
