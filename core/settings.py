@@ -87,6 +87,13 @@ class Settings:
             "callers still take turns for the slots that come free)."
         ),
     )
+    api_processes: int = field(
+        default=1,
+        metadata=_doc(
+            "How many API processes share the model servers (`make stack` sets it): each "
+            "admits its share of a llama.cpp server's slots, slots // API_PROCESSES (at least 1)."
+        ),
+    )
     tool_calls_ceiling: int = field(
         default=16, metadata=_doc("Most tool calls a run may ask for (its `max_tool_calls`).")
     )
@@ -138,6 +145,7 @@ class Settings:
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name.upper()}={value!r}: a number of seconds above 0")
         for name in (
+            "api_processes",
             "tool_calls_ceiling",
             "max_query_chars",
             "max_input_messages",

@@ -26,6 +26,21 @@ from engine.scheduler.call_tool import Outcome
 from engine.scheduler.task_fetching import TaskFetchingUnit
 
 
+class EarlyCalls:
+    """What a round keeps of the calls started before its plan asks for them: by default nothing.
+
+    `engine.journal` keeps them durably, so a round started again after a crash takes
+    an early call's result instead of running it again.
+    """
+
+    def early_result(self, tool: str, args: dict[str, Any]) -> Outcome | None:
+        """Return the result of this early call if it ended before (None: run it)."""
+        return None
+
+    async def early_call_ends(self, tool: str, args: dict[str, Any], outcome: Outcome) -> None:
+        """An early call ended (before the plan adopted or dropped it)."""
+
+
 @dataclass
 class PlanRound:
     """One round of planning and calls: what the core loop and every accelerator share."""
@@ -47,6 +62,7 @@ class PlanRound:
     guesses: list[str] = field(default_factory=list)  # plans an accelerator guessed
     approved: set[int] = field(default_factory=set)  # calls a person approved: run them
     kind: str = "plan"  # "approved": the round runs the calls a person approved
+    early: EarlyCalls = field(default_factory=EarlyCalls)  # kept by the journal if on
 
     @property
     def domain(self) -> Domain:

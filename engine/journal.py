@@ -8,22 +8,26 @@ store (`core.stores`: Postgres on a production server) under the caller's namesp
 the thread, keyed by the turn and the call's number, and a round started again takes
 them from there. A plan cut off mid-way is written again (at temperature 0, most often
 the same); a recorded result is used only for a call of the same tool and arguments.
-A call that had started but not ended runs again: read-only tools may; a tool with side
-effects gets the same call id (`call_<turn>_<N>`) as its idempotency key and must honour
-it. Runs with no thread (no checkpointer: the CLI, the evals) keep no journal. A new turn
-forgets the older ones.
+A call started early (`engine.accelerators.speculation`, read-only tools only) is
+recorded as it ends too, by its tool and arguments, before the plan asks for it: a round
+started again takes its result instead of running it. A call that had started but not
+ended runs again: read-only tools may; a tool with side effects gets the same call id
+(`call_<turn>_<N>`) as its idempotency key and must honour it. Runs with no thread (no
+checkpointer: the CLI, the evals) keep no journal. A new turn forgets the older ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Awaitable
 from typing import Any
 
 from langgraph.store.base import BaseStore
 
 from core.state import ToolResult
-from engine.accelerator import Accelerator, PlanRound
+from engine.accelerator import Accelerator, EarlyCalls, PlanRound
 from engine.language.parser import Task
 from engine.scheduler.call_tool import Outcome
 
@@ -35,12 +39,13 @@ def namespace(caller: str, thread: str) -> tuple[str, ...]:
     return (caller, NAMESPACE, thread)
 
 
-class Journal(Accelerator):
+class Journal(Accelerator, EarlyCalls):
     """Record the plan and each result; hand them back to a round started again."""
 
     def __init__(self, round_: PlanRound) -> None:
-        """Nothing read yet."""
+        """Nothing read yet; the round's early calls are kept here."""
         super().__init__(round_)
+        round_.early = self
         self.where = namespace(round_.caller, round_.thread or "")
         self.prefix = f"{round_.run_key}."
         self.recorded: dict[str, dict[str, Any]] = {}
@@ -82,6 +87,23 @@ class Journal(Accelerator):
         done.set_result(outcome)
         return done
 
+    def early_result(self, tool: str, args: dict[str, Any]) -> Outcome | None:
+        """Hand back an early call's result if it ended before this round started again."""
+        found = self.recorded.get(self._early_key(tool, args), {})
+        if found.get("tool") != tool or found.get("args") != args:
+            return None
+        ended = found["outcome"]
+        return Outcome(ended["output"], ended["data"], "ok", ended["started"], ended["ended"])
+
+    async def early_call_ends(self, tool: str, args: dict[str, Any], outcome: Outcome) -> None:
+        """Record an early call that succeeded (one that failed may as well run again)."""
+        if outcome.status != "ok":
+            return
+        ended = {"output": outcome.output, "data": outcome.data}
+        ended |= {"started": outcome.started, "ended": outcome.ended}
+        value = {"tool": tool, "args": args, "outcome": ended}
+        await self.round.store.aput(self.where, self._early_key(tool, args), value)
+
     async def plan_written(self) -> None:
         """Record the plan as whole, so a round started again does not decode it again."""
         if not self.replayed:
@@ -99,6 +121,10 @@ class Journal(Accelerator):
 
     def _key(self, kind: str, number: int) -> str:
         return f"{self.prefix}{kind}.{number}"
+
+    def _early_key(self, tool: str, args: dict[str, Any]) -> str:
+        call = json.dumps([tool, args], sort_keys=True, default=str)
+        return f"{self.prefix}early.{hashlib.sha256(call.encode()).hexdigest()[:24]}"
 
 
 async def forget_older_turns(store: BaseStore, caller: str, thread: str, run_key: str) -> int:

@@ -17,6 +17,17 @@ one of the flood's calls to end, not for all of them. The operator may also cap 
 slots one caller holds at once (`MAX_SLOTS_PER_CALLER`), which keeps slots free for
 newcomers at the cost of leaving them idle when one caller is alone.
 
+The gate lives in one process. When several API processes share a server (`make stack`
+runs two), each would admit all its slots and the server would get several times as many
+calls as it decodes: through the two-process stack, 62 of 197 runs failed so, their
+deadlines spent in the server's queue. So the operator says how many processes share the
+model servers (`API_PROCESSES`; `make stack` sets it from its `--workers`) and each
+process admits its share, `slots // API_PROCESSES`, at least one: together never more
+than the server's slots (a remainder stays idle: give the server a multiple of the
+processes), and never fewer than one each. The share is fixed, not lent: a process with
+idle slots does not give them to a busy one, which is the price of no shared queue.
+Fairness between callers, and `MAX_SLOTS_PER_CALLER`, hold within each process.
+
 The wait is bounded (the operator's `MAX_QUEUE_SECONDS`) and fails with a message that
 says the server is busy, not that it is broken. A call cancelled while it waits leaves
 its line and takes no slot with it.
@@ -59,6 +70,11 @@ async def server_slots(http: httpx.AsyncClient, base_url: str) -> int | None:
         return None
     _slots[base_url] = slots if isinstance(slots, int) and slots > 0 else None
     return _slots[base_url]
+
+
+def share_of(slots: int, processes: int) -> int:
+    """Return the slots one of `processes` API processes admits: an equal share, at least 1."""
+    return max(1, slots // max(1, processes))
 
 
 @dataclass(eq=False)
@@ -163,7 +179,9 @@ class FairGate:
 async def admitted(
     base_url: str, slots: int | None, name: str, caller: str
 ) -> AsyncIterator[float]:
-    """Hold one of the server's `slots` for `caller` while the block runs (no limit when None).
+    """Hold one of this process's share of `slots` for `caller` while the block runs.
+
+    No limit when `slots` is None; the share is `share_of(slots, API_PROCESSES)`.
 
     Yields:
         How long the call waited for its slot, in milliseconds.
@@ -177,7 +195,8 @@ async def admitted(
     operator = settings()
     gates = _gates.setdefault(asyncio.get_running_loop(), {})
     if base_url not in gates:
-        gates[base_url] = FairGate(slots, operator.max_slots_per_caller or None)
+        share = share_of(slots, operator.api_processes)
+        gates[base_url] = FairGate(share, operator.max_slots_per_caller or None)
     gate = gates[base_url]
     wait = operator.max_queue_seconds
     started = time.monotonic()
@@ -200,7 +219,9 @@ def _busy(name: str, gate: FairGate, caller: str, wait: float) -> str:
             "caller may (MAX_SLOTS_PER_CALLER)"
         )
     else:
-        why = f"{gate.slots} calls at once, MAX_QUEUE_SECONDS"
+        processes = settings().api_processes
+        each = f" from each of {processes} API processes" if processes > 1 else ""
+        why = f"{gate.slots} calls at once{each}, MAX_QUEUE_SECONDS"
     return (
         f"{name} is busy: no free slot within {wait:g} s ({why}); try again later or "
         "serve fewer runs at once"

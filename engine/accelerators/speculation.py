@@ -8,7 +8,9 @@ slots (`max_parallel_tools`) as planned calls do. A call the plan then asks for 
 exactly the same tool and arguments adopts the speculative one (its result, its earlier
 start); every other speculative call is cancelled and its result dropped, so it never
 reaches the answer. A tool not declared read-only is never started this way. Trace runs
-of early calls are tagged `speculative`.
+of early calls are tagged `speculative`. Each early call's result is handed to the
+round's `early` record as it ends (the journal keeps it), and one recorded before a
+crash is taken from there instead of run again.
 """
 
 from __future__ import annotations
@@ -164,7 +166,11 @@ class Speculate(Accelerator):
         planned = {"planned_call": [tool, args]}  # what the plan must ask for to adopt it
         tagged = merge_configs(round_.config, {"tags": ["speculative"], "metadata": planned})
         tool, args = round_.catalogue.calls.runs_as(tool, args)
-        return await run_tool(
+        if (ended := round_.early.early_result(tool, args)) is not None:
+            return ended  # it ended before this round started again (a retried run)
+        outcome = await run_tool(
             round_.domain, tool, args, context=round_.context, config=tagged,
             identifier=identifier,
         )  # fmt: skip
+        await round_.early.early_call_ends(tool, args, outcome)
+        return outcome

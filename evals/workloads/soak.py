@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - began
         memory = {name: (start[name], rss_mb(pid)) for name, pid in pids.items()}
     report = render(outcomes, memory, wall, server)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # a fresh checkout has none
     Path(args.out).write_text(report)
     print(report)  # noqa: T201
     ordinary = [o for o in outcomes if o.kind != "hostile"]

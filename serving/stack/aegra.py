@@ -134,6 +134,8 @@ def server_env(layout: StackLayout, extra: dict[str, str] | None = None) -> dict
         "ENV_MODE": "PRODUCTION",  # JSON logs
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         **WORKER_SETTINGS,
+        # Each process admits its share of a llama.cpp server's slots (`serving.admission`).
+        "API_PROCESSES": str(len(layout.api_ports)),
         **(extra or {}),
     }
 

@@ -140,6 +140,7 @@ def stack_under_test() -> Iterator[StackUnderTest]:
         # The model servers are shared with whatever else runs on the machine's 2 cores:
         # a prompt read can wait minutes for a slot, so a call may take 10 minutes (the ceiling).
         "LLM_TIMEOUT_SECONDS": "600",
+        "MAX_LLM_TIMEOUT_SECONDS": "600",  # the ceiling, else the timeout is brought down to 180
     }
     stack = Stack(layout, env)
     try:

@@ -10,10 +10,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from langgraph_sdk import get_client
 
+from evals.services import ROUTES
 from tests.stack.conftest import StackUnderTest, key, results_dir
 
 QUESTION = (
@@ -30,6 +32,7 @@ class Crash:
     killed_pid: int = 0
     survivor_pids: list[int] = field(default_factory=list)
     answered_before_kill: list[tuple[str, str]] = field(default_factory=list)
+    recorded_before_kill: list[tuple[str, str]] = field(default_factory=list)  # in the journal
     in_flight_at_kill: list[tuple[str, str]] = field(default_factory=list)
     t_first_call: float = 0.0  # the first call's answer, before the kill (negative)
     t_picked_up: float | None = None  # another worker holds the run's lease
@@ -64,6 +67,26 @@ def worker_pid(under_test: StackUnderTest, run_id: str) -> int | None:
         return None
     instance = claimed.rsplit("-worker-", 1)[0]  # "<host>-<pid>-worker-<n>"
     return int(instance.rsplit("-", 1)[1])
+
+
+def recorded_calls(under_test: StackUnderTest, thread_id: str) -> list[tuple[str, str]]:
+    """The calls the run's journal (`engine.journal`, in the Postgres store) holds as ended.
+
+    Each as the stand-in services count it: a planned service call by its name and
+    arguments, a call started early by the URL it fetched (`http_get`).
+    """
+    rows = under_test.stack.postgres.query(
+        "SELECT value->>'tool', value->'args' FROM store "
+        f"WHERE prefix LIKE '%.journal.{thread_id}' AND value ? 'tool'"
+    )
+    calls = set()
+    for tool, args_text in rows:
+        args = json.loads(args_text)
+        if tool == "http_get":
+            url = urlsplit(args["url"])
+            tool, args = ROUTES.get(url.path.rstrip("/"), url.path), dict(parse_qsl(url.query))
+        calls.add((tool, "&".join(f"{k}={v}" for k, v in sorted(args.items()))))
+    return sorted(calls)
 
 
 async def wait_for(predicate: Any, timeout: float, every: float = 0.2) -> Any:
@@ -113,7 +136,11 @@ async def crash(stack_under_test: StackUnderTest) -> Crash:
             )
 
     assert await asyncio.to_thread(first_answer), "no tool call was answered"
+    # A call has ended for the run once the journal holds it (the worker may die between
+    # the service's answer and that write): kill once one has.
+    await wait_for(lambda: recorded_calls(under_test, thread["thread_id"]), 30)
     record.killed_pid = await wait_for(lambda: worker_pid(under_test, record.run_id), 30)
+    record.recorded_before_kill = recorded_calls(under_test, thread["thread_id"])
     with services.lock:
         calls = services.calls[before:]
         record.answered_before_kill = [key(c) for c in calls if c.answered]
@@ -165,13 +192,8 @@ async def test_the_client_rejoins_the_stream_and_gets_the_answer(crash: Crash) -
     assert crash.first_stream, "the stream opened before the kill never ended"
 
 
-@pytest.mark.xfail(
-    reason="Today a graph node is the durable step: plan_and_call_tools starts again from "
-    "its beginning on the other worker, so the tool calls it had finished run again. The "
-    "durable-steps work (each tool call its own step) makes this pass.",
-    strict=False,
-)
-async def test_each_tool_call_answered_before_the_kill_ran_once(crash: Crash) -> None:
+async def test_each_tool_call_ended_before_the_kill_ran_once(crash: Crash) -> None:
     counts = {tuple(k.split("?", 1)): n for k, n in crash.counts.items()}
-    again = {k: counts[k] for k in crash.answered_before_kill if counts.get(k, 0) > 1}
-    assert not again, f"answered before the kill and run again: {again}"
+    assert crash.recorded_before_kill, "the kill came before the journal held any call"
+    again = {k: counts[k] for k in crash.recorded_before_kill if counts.get(k, 0) > 1}
+    assert not again, f"recorded as ended before the kill and run again: {again}"

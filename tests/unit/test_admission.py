@@ -9,7 +9,9 @@ config as the API server names it.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +25,10 @@ from core.state import State
 from core.steps import step
 from evals.simulated.slot_server import SlotServer
 from serving import admission
-from serving.admission import FairGate
+from serving.admission import FairGate, share_of
 from serving.client import ModelCallError
+from serving.stack import aegra
+from serving.stack.layout import StackLayout
 
 SLOTS, SECONDS = 2, 0.4
 
@@ -111,6 +115,17 @@ async def test_a_cancelled_waiter_is_skipped_before_it_leaves_its_line() -> None
     await asyncio.gather(tasks[1], return_exceptions=True)
     await asyncio.sleep(0)
     assert granted == ["B1", "C1"] and dict(gate.held) == {"C": 1} and not gate.lines
+
+
+@pytest.mark.parametrize(
+    ("slots", "processes", "share"),
+    [(4, 1, 4), (4, 2, 2), (5, 2, 2), (4, 3, 1), (2, 4, 1), (4, 0, 4)],
+)
+def test_each_api_process_admits_an_equal_share_of_the_slots_at_least_one(
+    slots: int, processes: int, share: int
+) -> None:
+    assert share_of(slots, processes) == share
+    assert share * max(1, processes) <= slots or share == 1
 
 
 # --- through the client, on a fake llama.cpp server ---
@@ -245,3 +260,74 @@ async def test_a_run_cancelled_while_it_waits_takes_no_slot_with_it(server: Slot
         assert gate.free == SLOTS and not gate.held and not gate.lines
         await asyncio.gather(ask("key-A", "after"), ask("key-C", "after too"))
     assert "cancelled" not in server.order and server.most == SLOTS
+
+
+class SentAtOnce:
+    """Stands in for a fake server's slots, counting the requests it holds, queued ones too."""
+
+    def __init__(self, slots: threading.Semaphore) -> None:
+        self.slots, self.lock = slots, threading.Lock()
+        self.now = self.most = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        self.slots.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.slots.release()
+        with self.lock:
+            self.now -= 1
+
+
+def two_processes(fake: SlotServer, processes: int) -> list[Any]:
+    """Two event loops in two threads, a gate each, as two API processes; 4 calls each."""
+    results: list[Any] = []
+
+    async def one_process(name: str) -> None:
+        with use_settings(on(fake, api_processes=processes)):
+            runs = [ask(f"key-{name}", f"{name}{i}") for i in range(4)]
+            results.extend(await asyncio.gather(*runs, return_exceptions=True))
+
+    threads = [threading.Thread(target=asyncio.run, args=(one_process(n),)) for n in "AB"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_api_processes_each_admit_half_so_the_server_gets_no_more_than_its_slots() -> None:
+    with SlotServer(4, SECONDS) as fake:
+        sent = fake.slot = SentAtOnce(fake.slot)  # type: ignore[assignment]
+        results = two_processes(fake, processes=2)
+    admission._slots.pop(fake.url, None)
+    assert len(results) == 8 and all(isinstance(r, dict) for r in results), results
+    assert sent.most == 4 and fake.most == 4  # each process held 2 of the 4 slots
+
+
+def test_two_api_processes_each_told_it_is_alone_send_the_server_twice_its_slots() -> None:
+    with SlotServer(4, SECONDS) as fake:
+        sent = fake.slot = SentAtOnce(fake.slot)  # type: ignore[assignment]
+        results = two_processes(fake, processes=1)
+    admission._slots.pop(fake.url, None)
+    assert all(isinstance(r, dict) for r in results), results
+    assert sent.most == 8  # 4 of them waited in the server's queue, their deadlines running
+
+
+async def test_a_busy_process_says_it_holds_its_share(server: SlotServer) -> None:
+    with use_settings(on(server, max_queue_seconds=0.2, api_processes=2)):
+        results = await asyncio.gather(
+            *(ask("local", f"q{i}") for i in range(2)), return_exceptions=True
+        )
+    [busy] = [r for r in results if isinstance(r, ModelCallError)]
+    assert "(1 calls at once from each of 2 API processes, MAX_QUEUE_SECONDS)" in str(busy)
+    assert server.most == 1
+
+
+def test_the_stack_tells_each_api_process_how_many_share_the_servers(tmp_path: Path) -> None:
+    layout = StackLayout(api_ports=(2301, 2302, 2303), run_dir=tmp_path, root=tmp_path)
+    env = aegra.server_env(layout)
+    assert env["API_PROCESSES"] == "3"
+    assert Settings.from_env(env).api_processes == 3

@@ -34,6 +34,7 @@ def test_one_variable_points_every_tier_at_one_server() -> None:
         ({"TOOL_CALLS_CEILING": "many"}, "TOOL_CALLS_CEILING='many': not a int"),
         ({"MAX_OUTPUT_TOKENS": "8"}, "MAX_OUTPUT_TOKENS=8: a whole number of at least 16"),
         ({"MAX_SLOTS_PER_CALLER": "-1"}, "MAX_SLOTS_PER_CALLER=-1: a whole number of at least 0"),
+        ({"API_PROCESSES": "0"}, "API_PROCESSES=0: a whole number of at least 1"),
         ({"MAX_LLM_TIMEOUT_SECONDS": "nan"}, "MAX_LLM_TIMEOUT_SECONDS=nan"),
         ({"HTTP_ALLOWED_ORIGINS": "example.com"}, "HTTP_ALLOWED_ORIGINS: 'example.com'"),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.tools import tool
@@ -90,4 +91,36 @@ async def test_a_plan_cut_off_is_written_again_and_its_ended_calls_are_kept(scri
         done = await graph.ainvoke(None, config, context=context)
     assert models.calls.count("planner") == 2  # the plan had not been written whole
     assert RAN.count("fast a") == 1  # the call that had ended is kept
+    assert [r["output"] for r in done["tool_results"]] == ["fast a", "slow b", "fast fast a c"]
+
+
+async def test_a_call_started_early_that_ended_before_the_crash_is_not_run_again(scripted) -> None:  # type: ignore[no-untyped-def]
+    RAN.clear()
+    SLOW.clear()
+    SLOW.set()
+    models = scripted(delay=0.05, planner=[PLAN, PLAN], synthesizer=["Both answered."])
+    early = replace(DOMAIN, speculate=lambda question: [("fast", {"q": "a"})])
+    graph = build_graph(early)
+    graph.checkpointer = InMemorySaver()
+    config: Any = {"configurable": {"thread_id": "journal-early"}}
+    context = Context(router_confidence=0.0, speculate=True, plan_templates=False)
+    with use_store(InMemoryStore()) as store:
+        run = asyncio.create_task(
+            graph.ainvoke({"messages": [{"role": "user", "content": "ask both"}]}, config,
+                          context=context)
+        )  # fmt: skip
+
+        def recorded() -> list[str]:
+            items = store.search(("local", "journal", "journal-early"), limit=100)
+            return [i.key for i in items if ".early." in i.key]
+
+        async with asyncio.timeout(10):
+            while not recorded():  # the early call ended and is in the journal
+                await asyncio.sleep(0.005)
+        assert models.calls == ["planner"] and RAN == ["fast a"]  # no line of the plan yet
+        run.cancel()  # the worker dies while the planner still writes
+        await asyncio.gather(run, return_exceptions=True)
+        done = await graph.ainvoke(None, config, context=context)  # the server retries the run
+    assert models.calls.count("planner") == 2  # the plan had not been written
+    assert RAN.count("fast a") == 1  # the early call's recorded result was used
     assert [r["output"] for r in done["tool_results"]] == ["fast a", "slow b", "fast fast a c"]
