@@ -1,16 +1,17 @@
 """An MCP server's tools in the shop's domain, on real models: both graphs, and langgraph dev.
 
 The server is `tests/support/mcp_server.py` over stdio. Through `langgraph dev` it comes
-from `MCP_SERVERS`, as an operator would configure it, and the baseline calls it (the
-served fast agent has the shop's own plans only; see `taught`).
+from `MCP_SERVERS`, as an operator would configure it, and both graphs call it; the
+served domain is the shop with the tool's line of knowledge and solved plan
+(`AGENT_DOMAIN=tests.support.warehouse:DOMAIN`), as in-process (`taught`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,17 +19,18 @@ from langchain_core.messages import ToolMessage
 from langgraph_sdk import get_client
 
 from core.context import Context
-from core.domain import Domain, PlanExample
-from core.settings import TIERS, Settings
+from core.domain import Domain
+from core.settings import Settings, use_settings
+from deploy.warmup import warm_up
 from evals.harness import dev_server
 from graphs import fast_agent, react_agent
+from tests.support import warehouse
 from tests.support.mcp_server import connection, free_port
 from tools import SHOP
 from tools.mcp import MCPServers
 
 QUESTION = "How many units of LAP-1001 are in stock at the warehouse?"
-STOCK_KNOWLEDGE = "Units in stock come from the warehouse's stock_level tool, not the database."
-STOCK_PLAN = ("Is MON-2002 in stock?", '1. stock_level(sku="MON-2002")\n2. join()')
+PLANNER = frozenset({"planner", "synthesizer"})
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +47,10 @@ def domain() -> Iterator[Domain]:
 def taught(domain: Domain) -> Domain:
     """The same, with what the README asks of a new tool: a line of knowledge and a plan.
 
-    The shop's products table has SKUs too, so without them the 1.5B planner looks for
-    stock in the database (the baseline finds the tool by its description alone).
+    As `tests.support.warehouse.DOMAIN` declares them for the served graphs.
     """
     return dataclasses.replace(
-        domain,
-        knowledge=f"{domain.knowledge}\n{STOCK_KNOWLEDGE}",
-        plan_examples=(*domain.plan_examples, PlanExample(*STOCK_PLAN)),
+        domain, knowledge=warehouse.DOMAIN.knowledge, plan_examples=warehouse.DOMAIN.plan_examples
     )
 
 
@@ -82,28 +81,55 @@ async def test_the_baseline_calls_the_mcp_tool(
         assert "42" in state["messages"][-1].text, state["messages"][-1].text
 
 
-async def test_langgraph_dev_serves_the_mcp_servers_tools(
-    llm_settings: Settings, llm_context: Context, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def mcp_dev(
+    taught: Domain,
+    llm_settings: Settings,
+    llm_context: Context,
+    dev_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """Serve both graphs with the server in MCP_SERVERS and the taught shop; yield the URL."""
     env = {
-        **{
-            f"{tier}_{knob}".upper(): str(getattr(llm_settings.tier(tier), knob))
-            for tier in TIERS
-            for knob in ("base_url", "model")
-        },
-        "LLM_TIMEOUT_SECONDS": str(llm_context.llm_timeout_seconds),
+        **dev_env,
         "MCP_SERVERS": json.dumps({"warehouse": connection()}),
+        "AGENT_DOMAIN": "tests.support.warehouse:DOMAIN",
     }
-    with dev_server.langgraph_dev(tmp_path / "dev.log", jobs=None, env=env, port=free_port()) as (
-        url,
-        _,
-    ):
-        client = get_client(url=url)
-        thread = await client.threads.create()
-        await client.runs.wait(thread["thread_id"], "react_agent", input=ask(QUESTION))
-        state = (await client.threads.get_state(thread["thread_id"]))["values"]
+    # The planner's prompt with the MCP tool is read once before the question, as
+    # `make up` warms the served domain's (the same prompt: the same tools, in order).
+    with use_settings(llm_settings):
+        asyncio.run(warm_up(llm_context, taught, only=PLANNER))
+    log = tmp_path_factory.mktemp("mcp-dev") / "dev.log"
+    with dev_server.langgraph_dev(log, jobs=None, env=env, port=free_port()) as (url, _):
+        yield url
+
+
+async def test_langgraph_dev_serves_the_mcp_servers_tools_to_the_baseline(
+    mcp_dev: str, checks_answers: bool
+) -> None:
+    client = get_client(url=mcp_dev)
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "react_agent", input=ask(QUESTION))
+    state: Any = (await client.threads.get_state(thread["thread_id"]))["values"]
     stock = [m for m in state["messages"] if m["type"] == "tool" and m["name"] == "stock_level"]
     assert stock and stock[0]["status"] == "success", state["messages"]
     content = stock[0]["content"]  # the MCP result's text blocks
     text = content if isinstance(content, str) else "".join(b["text"] for b in content)
     assert json.loads(text)["units"] == 42
+    if checks_answers:
+        assert "42" in state["messages"][-1]["content"], state["messages"][-1]["content"]
+
+
+async def test_langgraph_dev_serves_the_mcp_servers_tools_to_the_fast_agent(
+    mcp_dev: str, checks_answers: bool
+) -> None:
+    client = get_client(url=mcp_dev)
+    thread = await client.threads.create()
+    state: Any = await client.runs.wait(thread["thread_id"], "fast_agent", input=ask(QUESTION))
+    [stock] = [r for r in state["tool_results"] if r["tool"] == "stock_level"]
+    assert stock["ok"] and stock["args"] == {"sku": "LAP-1001"}, state["tool_results"]
+    assert stock["data"] == {"sku": "LAP-1001", "units": 42, "warehouse": "Rotterdam"}
+    plan = [m for m in state["messages"] if m["type"] == "ai" and m.get("tool_calls")]
+    assert [c["name"] for m in plan for c in m["tool_calls"]] == ["stock_level"], plan
+    if checks_answers:
+        assert "42" in state["messages"][-1]["content"], state["messages"][-1]["content"]

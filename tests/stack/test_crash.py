@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from langgraph_sdk import get_client
 
-from evals.services import ROUTES
+from evals.simulated.services import ROUTES
 from tests.stack.conftest import StackUnderTest, key, results_dir
 
 QUESTION = (

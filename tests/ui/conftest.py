@@ -89,18 +89,28 @@ def summary(reports: list[dict[str, Any]]) -> str:
         for number, turn in enumerate(report["turns"], start=1):
             cells = [str(turn[key]) if turn[key] is not None else "-" for key, _ in columns]
             lines.append(
-                f"| {report['assistant']} | {number} | {' | '.join(cells)} "
+                f"| {report.get('label', report['assistant'])} | {number} | {' | '.join(cells)} "
                 f"| {turn['answer_dom_updates']} |"
             )
     lines.append("")
     setup = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in SETUP.items())
-    runs = ", ".join(f"{r['assistant']} {r['run_s']} s" for r in reports)
-    reloads = ", ".join(f"{r['assistant']} {r['reload']['restored_ms']} ms" for r in reports)
+    runs = ", ".join(f"{r.get('label', r['assistant'])} {r['run_s']} s" for r in reports)
+    reloads = ", ".join(
+        f"{r.get('label', r['assistant'])} {r['reload']['restored_ms']} ms" for r in reports
+    )
+    approvals = ", ".join(
+        f"{r['assistant']} resumed to its answer in {r['approval']['resumed_ms']:,} ms, "
+        f"shown after the reload at {r['approval']['shown_ms']:,} ms"
+        for r in reports
+        if "approval" in r
+    )
     lines += [
         f"Setup: {setup}.",
         f"Browser runs: {runs}.",
         f"Reload to restored thread: {reloads}.",
     ]
+    if approvals:
+        lines.append(f"Approval (the decision sent through the API): {approvals}.")
     return "\n".join(lines)
 
 
@@ -237,8 +247,13 @@ def stop_group(process: subprocess.Popen[Any]) -> None:
 
 
 @pytest.fixture(scope="session")
-def langgraph_dev(llm_settings: Settings, llm_context: Context) -> Iterator[str]:
-    """Serve the graphs with `langgraph dev` (no reload: others may be editing the code)."""
+def langgraph_dev(
+    llm_settings: Settings, llm_context: Context, shop_database: Path
+) -> Iterator[str]:
+    """Serve the graphs with `langgraph dev` (no reload: others may be editing the code).
+
+    Its changes go to the session's live copy of the shop's database (`shop_database`).
+    """
     port = free_port()
     cli = str(Path(sys.executable).with_name("langgraph"))
     tiers = {
@@ -252,6 +267,7 @@ def langgraph_dev(llm_settings: Settings, llm_context: Context) -> Iterator[str]
         "LANGSMITH_TRACING": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGGRAPH_NO_VERSION_CHECK": "true",
+        "SHOP_DB_PATH": str(shop_database),
     }
     command = [cli, "dev", "--no-browser", "--no-reload", "--port", str(port)]
     command += ["--n-jobs-per-worker", "4"]

@@ -6,6 +6,11 @@
 //
 // Times are read in the page: from the Enter keydown's timestamp to the DOM mutation
 // that showed a change (the frame that paints it follows within ~16 ms).
+//
+// With "approve": {decisions: [...]}, the last question's run must pause for approval:
+// the page's interrupt card is opened and read, and the run is resumed with that value
+// through the API (agent-chat-ui 0.1.6 has no buttons for HumanInTheLoopMiddleware's
+// request), then the page is reloaded until the answer shows.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -24,6 +29,7 @@ const FLAGS = [
 // Runs in the page: summarizes agent-chat-ui's message list on every DOM mutation.
 // Rows: h = human, a = assistant text and tool-call cards, t = tool result, w = waiting dots.
 function recorder() {
+  const INTERRUPT_TITLE = "Human Interrupt"; // agent-chat-ui's card for an interrupt it has no view for
   const ui = { events: [], submits: [], current: null };
   window.__ui = ui;
   const text = (el) => (el ? el.innerText.trim() : "");
@@ -34,13 +40,15 @@ function recorder() {
       if (row.querySelector(".bg-muted.h-8")) return { k: "w" };
       const title = text(row.querySelector("h3"));
       if (title.startsWith("Tool Result")) return { k: "t", text: title.replace(/\s+/g, " ") };
-      const cards = [...row.querySelectorAll(".rounded-lg h3")].map((h) => h.firstChild.textContent);
+      const titles = [...row.querySelectorAll(".rounded-lg h3")].map((h) => h.firstChild.textContent);
+      const cards = titles.filter((title) => title !== INTERRUPT_TITLE);
       const markdown = row.querySelector(":scope > div > div.py-1");
-      return { k: "a", text: text(markdown), cards };
+      return { k: "a", text: text(markdown), cards, ...(cards.length < titles.length && { interrupt: true }) };
     });
   };
   const snapshot = () => ({
-    rows: ui.rows().map(({ k, text = "", cards = [] }) => ({ k, n: text.length, cards: cards.length })),
+    rows: ui.rows().map(({ k, text = "", cards = [], interrupt = false }) =>
+      ({ k, n: text.length, cards: cards.length, interrupt })),
     busy: [...document.querySelectorAll("button")].some((b) => b.innerText.trim() === "Cancel"),
     toasts: [...document.querySelectorAll("[data-sonner-toast]")].map((t) => t.innerText.trim()),
   });
@@ -92,7 +100,7 @@ function timeline(events, submitAt, before, answerIndex) {
     first_tool_card_ms: ms(first((rows) => rows.some((r) => r.cards > 0)), submitAt),
     first_tool_result_ms: ms(first((rows) => rows.some((r) => r.k === "t")), submitAt),
     first_answer_token_ms: ms(first((rows) => answerOf(rows)), submitAt),
-    final_answer_ms: ms(first((rows) => answerOf(rows)?.n === lengths.at(-1)), submitAt),
+    final_answer_ms: lengths.length ? ms(first((rows) => answerOf(rows)?.n === lengths.at(-1)), submitAt) : null,
     idle_ms: ms(turn.find((e) => e.t > startedAt && !e.busy)?.t, submitAt),
     answer_dom_updates: lengths.length,
     answer_lengths: lengths.length > 6 ? [...lengths.slice(0, 3), "…", ...lengths.slice(-3)] : lengths,
@@ -140,15 +148,59 @@ async function ask(page, question, index, shots) {
 // With "trace": true, each change the page showed: ms after submit, then one letter a row
 // (h human, w dots, a assistant with its text length and tool cards, t tool result).
 function trace(events, submitAt, before) {
-  const row = (r) => (r.k === "a" ? `a${r.n}${r.cards ? `+${r.cards}` : ""}` : r.k);
+  const row = (r) => (r.k === "a" ? `a${r.n}${r.cards ? `+${r.cards}` : ""}${r.interrupt ? "!" : ""}` : r.k);
   return events.filter((e) => e.t >= submitAt).map((e) =>
     `${ms(e.t, submitAt)} ${e.rows.slice(before).map(row).join(" ")}${e.busy ? " (busy)" : ""}`);
 }
 
 async function shoot(page, name) {
-  const path = join(config.out, `${config.assistant}-${name}.png`);
+  const path = join(config.out, `${config.label || config.assistant}-${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+// The paused run: open agent-chat-ui's interrupt card and read it, resume the run with
+// config.approve through the API (as a reviewer's tool would), reload until the answer shows.
+async function approve(page) {
+  const card = page.locator("div.border.rounded-lg.overflow-hidden")
+    .filter({ has: page.getByRole("heading", { name: "Human Interrupt" }) }).last();
+  await card.waitFor({ timeout: config.reloadTimeoutMs });
+  const more = card.locator("button");
+  if (await more.count()) {
+    await more.first().click(); // show the whole request, not its truncated preview
+    await sleep(400); // the card's animation
+  }
+  const pending = (await card.innerText()).trim();
+  const screenshots = [await shoot(page, "approval-pending")];
+  const thread = new URL(page.url()).searchParams.get("threadId");
+  if (!thread) throw new Error(`no threadId in ${page.url()}`);
+  const started = Date.now();
+  const response = await fetch(`${config.api}/threads/${thread}/runs/wait`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ assistant_id: config.assistant, command: { resume: config.approve } }),
+  });
+  const body = await response.text(); // the run's end: the headers come at its start
+  if (!response.ok) throw new Error(`resume: HTTP ${response.status}: ${body}`);
+  const resumed_ms = Date.now() - started;
+  await page.reload();
+  const answered = () => {
+    const rows = window.__ui ? window.__ui.rows() : [];
+    const last = rows.at(-1);
+    return last?.k === "a" && last.text && !last.cards.length && !last.interrupt;
+  };
+  try {
+    await page.waitForFunction(answered, null, { timeout: config.reloadTimeoutMs });
+  } catch (err) {
+    await shoot(page, "approval-no-answer");
+    const rows = await page.evaluate(() => (window.__ui ? window.__ui.rows() : null));
+    throw new Error(`no answer after the approval (${err.message}); rows: ${JSON.stringify(rows)}`);
+  }
+  const shown_ms = Date.now() - started;
+  await sleep(300);
+  screenshots.push(await shoot(page, "approved"));
+  const rows = await page.evaluate(() => window.__ui.rows());
+  return { pending, thread, resumed_ms, shown_ms, rows, answer: rows.at(-1).text, screenshots };
 }
 
 // After a reload, wait until the thread shows as many rows as before (its history loaded).
@@ -166,7 +218,7 @@ async function reload(page, expected) {
 async function main() {
   mkdirSync(config.out, { recursive: true });
   const browser = await chromium.launch({ executablePath: config.chromium, args: FLAGS, timeout: 60_000 });
-  const report = { assistant: config.assistant, turns: [], screenshots: [] };
+  const report = { assistant: config.assistant, label: config.label || config.assistant, turns: [], screenshots: [] };
   report.page_errors = [];
   report.console_errors = [];
   try {
@@ -181,6 +233,7 @@ async function main() {
     for (const [index, question] of config.questions.entries()) {
       report.turns.push(await ask(page, question, index, report.screenshots));
     }
+    if (config.approve) report.approval = await approve(page);
     report.thread_url = page.url();
     const before = await page.evaluate(() => window.__ui.rows());
     report.reload = await reload(page, before);

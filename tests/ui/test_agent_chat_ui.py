@@ -5,22 +5,34 @@ this file asserts on structure, not facts (the planner is a 1.5B model on 2 CPU 
 something shows within 2 s of Enter, the tool calls and their results are rendered, the
 answer streams in several DOM updates, a follow-up on the same thread is answered, and a
 reload restores the thread.
+
+A change behind approval: the run pauses, the page shows the pending call (agent-chat-ui
+0.1.6, the one on npm, shows HumanInTheLoopMiddleware's request as a generic interrupt
+card, for both graphs alike, with no decision buttons: the newer agent-chat-ui that has
+them is not published), the decision goes through the API as a reviewer's tool sends it,
+and the answer shows on the thread, the ticket written once.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.ui.conftest import CHROMIUM, HERE, LOGS, OUT, stop_group
+from tools.shop_db import live_database
 
 QUESTION = "How many urgent support tickets are open, and what is the first-response target for urgent tickets?"  # noqa: E501
 FOLLOW_UP = "And how many high-priority tickets are open?"
+CUSTOMER = "Blue Health Inc"
+WRITE = f"Open a low-priority support ticket for {CUSTOMER}: they ask how to mount the ClearView 24 FHD on a wall."  # noqa: E501
+APPROVE = {"decisions": [{"type": "approve"}]}
 VISIBLE_WITHIN_MS = 2000
 TURN_TIMEOUT_S = 240
 
@@ -39,14 +51,21 @@ CASES = {
 }
 
 
-def drive(graph: str, questions: list[str], ui_url: str, api_url: str) -> dict[str, Any]:
-    """Run drive.mjs for one thread; return its report (with the seconds it took)."""
+def drive(
+    graph: str, questions: list[str], ui_url: str, api_url: str, **extra: Any
+) -> dict[str, Any]:
+    """Run drive.mjs for one thread; return its report (with the seconds it took).
+
+    `extra` goes to drive.mjs as is: `label` names the report and screenshots (default:
+    the graph), `approve` the decision to resume a paused run with.
+    """
+    label = extra.get("label", graph)
     config = {
         "ui": ui_url, "api": api_url, "assistant": graph, "questions": questions,
         "out": str(OUT), "chromium": str(CHROMIUM), "turnTimeoutMs": TURN_TIMEOUT_S * 1000,
-        "trace": True,
+        "trace": True, **extra,
     }  # fmt: skip
-    log = LOGS / f"drive-{graph}.log"
+    log = LOGS / f"drive-{label}.log"
     started = time.monotonic()
     with log.open("w") as err:
         process = subprocess.Popen(
@@ -54,20 +73,21 @@ def drive(graph: str, questions: list[str], ui_url: str, api_url: str) -> dict[s
             stderr=err, text=True, start_new_session=True,
         )  # fmt: skip
         try:
-            stdout, _ = process.communicate(timeout=TURN_TIMEOUT_S * len(questions) + 120)
+            turns = len(questions) + ("approve" in extra)
+            stdout, _ = process.communicate(timeout=TURN_TIMEOUT_S * turns + 120)
         except subprocess.TimeoutExpired:
             stop_group(process)  # SIGTERM first: playwright then closes its chromium
-            pytest.fail(f"drive.mjs ({graph}) did not end; see {log}", pytrace=False)
+            pytest.fail(f"drive.mjs ({label}) did not end; see {log}", pytrace=False)
     if process.returncode:
         error = log.read_text().strip().splitlines()
         pytest.fail(
-            f"drive.mjs ({graph}) failed: {error[0] if error else '?'}\n"
+            f"drive.mjs ({label}) failed: {error[0] if error else '?'}\n"
             f"see {log} and the screenshots in {OUT}",
             pytrace=False,
         )
     report: dict[str, Any] = json.loads(stdout)
     report["run_s"] = round(time.monotonic() - started, 1)
-    (OUT / f"{graph}.json").write_text(json.dumps(report, indent=2))
+    (OUT / f"{label}.json").write_text(json.dumps(report, indent=2))
     return report
 
 
@@ -103,3 +123,41 @@ def test_agent_chat_ui_streams_a_thread(graph: str, ui_url: str, langgraph_dev: 
     humans = [row for row in reload["rows"] if row["k"] == "h"]
     assert len(humans) == len(case.questions), f"reload restored {humans} {where}"
     assert reload["same"], f"the reloaded thread differs {where}"
+
+
+def tickets(database: Path) -> list[tuple[Any, ...]]:
+    """Return the tickets the packaged data lacks (ids over 600) of the live copy."""
+    assert live_database() == database  # made if no test has written yet
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        return conn.execute(
+            "SELECT t.id, c.name, t.priority, t.status FROM support_tickets t "
+            "JOIN customers c ON c.id = t.customer_id WHERE t.id > 600"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("graph", CASES)
+def test_agent_chat_ui_shows_a_pending_approval(
+    graph: str, ui_url: str, langgraph_dev: str, shop_database: Path
+) -> None:
+    before = tickets(shop_database)
+    label = f"{graph}-approval"
+    report = drive(graph, [WRITE], ui_url, langgraph_dev, label=label, approve=APPROVE)
+    where = f"(report: {OUT / f'{label}.json'})"
+    assert not report["page_errors"], f"the page threw {report['page_errors']} {where}"
+    [turn] = report["turns"]
+    assert turn["first_change_ms"] is not None and turn["first_change_ms"] <= VISIBLE_WITHIN_MS
+    assert not turn["answer"], f"answered before the approval: {turn['answer']!r} {where}"
+
+    # The page showed the pending call: the request's action, its arguments, the decisions.
+    approval = report["approval"]
+    pending = approval["pending"]
+    for shown in ("action_requests", "open_ticket", CUSTOMER, "review_configs", "approve"):
+        assert shown in pending, f"{shown!r} not in the page's interrupt card {where}"
+    assert (OUT / f"{label}-approval-pending.png").exists()
+
+    # Approved, the call ran once and the answer shows on the thread.
+    rows = approval["rows"]
+    assert [r["k"] for r in rows].count("t") == 1, f"one tool result: {rows} {where}"
+    assert approval["answer"].strip(), f"no answer after the approval {where}"
+    new = [row for row in tickets(shop_database) if row not in before]
+    assert [row[1:] for row in new] == [(CUSTOMER, "low", "open")], new
