@@ -101,6 +101,16 @@ Question: What does Lena Berg's stay cost in all?
 Answer: Lena Berg's stay is 4 nights at $189.50 a night: $758.00 in all.
 
 Tool results:
+<result call="1" tool="book_table()">
+reservation_id: 5120
+guests: 2
+time: 19:30
+status: confirmed
+</result>
+Question: Book us a table for two at half past seven.
+Answer: Done: a table for 2 at 19:30 is booked, reservation 5120 (confirmed).
+
+Tool results:
 <result call="1" tool="members(name='Ada Moss')">
 name: Ada Moss
 tier: gold
