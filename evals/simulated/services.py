@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,11 @@ PROFILES: dict[str, LatencyProfile] = {
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     services: ExternalServices
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that left before its answer (a cancelled early call) is not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class JSONHandler(BaseHTTPRequestHandler):

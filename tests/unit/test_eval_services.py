@@ -1,5 +1,7 @@
 import asyncio
 import random
+import socket
+import struct
 import time
 from collections.abc import Iterator
 
@@ -162,3 +164,16 @@ def test_the_same_request_waits_as_long_in_every_run() -> None:
     assert ExternalServices("realistic", seed=8).latency("crm", params) != first.latency(
         "crm", params
     )
+
+
+def test_a_client_gone_before_its_answer_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with ExternalServices(LatencyProfile("short", 200, 200)) as running:
+        client = socket.create_connection(("127.0.0.1", running.port))
+        client.sendall(b"GET /weather?city=oslo HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()  # a reset, as a cancelled early call leaves
+        time.sleep(0.5)
+        assert get(running, "/weather", city="oslo").status_code == 200
+    assert "Traceback" not in capfd.readouterr().err
