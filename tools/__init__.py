@@ -34,6 +34,9 @@ search_docs, never from the database. A question part about a rule needs its own
 search_docs call.
 Live data (weather, CRM accounts, exchange rates, shipment tracking, web search results) \
 comes only from the web services, through http_get; never from search_docs or the database. \
+Write the web services' calls first: they are slower than the database and the documents. \
+A call that needs a value only a result can tell (the capital of the country a query \
+finds) waits for a replan(). \
 Tracking an order (its carrier, shipment status, eta) is the shipping service's. Counts and \
 sums of orders, tickets and amounts are a COUNT or SUM in the database, never a CRM field. \
 An amount in another currency is the fx rate times the amount: a calculator call after both.

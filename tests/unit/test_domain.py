@@ -40,6 +40,24 @@ def test_every_prompt_and_the_baseline_see_every_registered_tool(domain: Domain)
     assert domain.name in render_prompts.direct_system(domain)
 
 
+def test_a_new_domains_prompts_say_nothing_of_the_shop() -> None:
+    from evals.foreign import DOMAIN as NUMBERS_DESK
+
+    shop_words = re.compile(
+        r"\bSELECT\b|database|web service|documents|\bcapital\b|search_docs", re.I
+    )
+    for domain in (TRAVEL, NUMBERS_DESK):
+        prompts = {
+            "planner": render_prompts.planner_system(domain, "", 8),
+            "synthesizer": render_prompts.synthesizer_system(domain, ""),
+            "react": render_prompts.react_system(domain, ""),
+            "router": render_prompts.router_system(domain),
+            "direct": render_prompts.direct_system(domain),
+        }
+        for which, prompt in prompts.items():
+            assert not shop_words.findall(prompt), f"{domain.name}'s {which} prompt"
+
+
 def test_the_shops_solved_plans_are_valid_plans_over_its_tools() -> None:
     examples = render_prompts.usable_examples(SHOP, SERVICES)
     assert len(examples) == len(SHOP.plan_examples)  # every service they use is configured
