@@ -84,7 +84,8 @@ class Context:
         default=True,
         metadata={
             "description": "When the router is unsure and the planner decides, start the "
-            "direct answer beside it (cancelled once the plan names a call)."
+            "direct answer beside it (cancelled once the plan names a call). Never where "
+            "both models run in llama.cpp processes on this machine: they share its cores."
         },
     )
     read_ahead: bool = field(

@@ -45,7 +45,7 @@ def _arguments(result: ToolResult, output: str) -> str:
     none of them again: each repeated value is prompt tokens the answer step reads for
     nothing (20-35 ms each on a CPU). A failed call keeps them all: they say what failed.
     """
-    args = result["args"].items()
+    args = list(result["args"].items())
     if result["ok"]:
         args = [(k, v) for k, v in args if not (isinstance(v, str | int) and str(v) in output)]
     return ", ".join(f"{k}={v!r}" for k, v in args)[:300]

@@ -11,6 +11,7 @@ GPU in evals). The clients, models and detected backends are per-process resourc
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +26,7 @@ from serving.compat import CompatChatOpenAI
 from serving.constraints import ConcreteBackend
 
 ModelFactory = Callable[..., BaseChatModel]
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 # One pooled client per (event loop, base URL): httpx connections belong to a loop.
 _clients: PerLoop[dict[str, httpx.AsyncClient]] = PerLoop(dict)
@@ -126,6 +128,22 @@ async def backend_of(context: Context, tier: Tier) -> ConcreteBackend:
             return "openai"
         backends[base_url] = detected
     return backends[base_url]
+
+
+async def share_cores(context: Context, *tiers: Tier) -> bool:
+    """Whether these tiers' models run in separate llama.cpp processes on this machine.
+
+    The embedded servers: each process spreads every call over all the cores, so two
+    calls at once, one in each, outnumber the cores and slow each other several times over
+    (on 2 cores a 1.5B call beside a 0.5B one took 9.9 s, alone 1.8 s). Tiers on one
+    server are batched by it instead, and servers elsewhere (a GPU) have their own compute.
+    """
+    operator = settings()
+    urls = {operator.tier(tier).base_url for tier in tiers}
+    local = all(urllib.parse.urlsplit(url).hostname in _LOOPBACK for url in urls)
+    if len(urls) < 2 or not local or _override.get() is not None:
+        return False
+    return all([await backend_of(context, tier) == "llama_cpp" for tier in tiers])
 
 
 async def _detect_backend(base_url: str) -> ConcreteBackend | None:

@@ -24,7 +24,14 @@ from core.context import Context, Tier
 from core.settings import TierServer, settings
 from core.steps import QUEUE_MS
 from serving.admission import admitted, server_slots
-from serving.chat_models import backend_of, chat_model, http_client, swapped, use_models
+from serving.chat_models import (
+    backend_of,
+    chat_model,
+    http_client,
+    share_cores,
+    swapped,
+    use_models,
+)
 from serving.compat import content_text
 from serving.constraints import ConcreteBackend, choice_request, grammar_request, json_choice
 from serving.deadlines import ModelCallError, deadline, who
@@ -39,6 +46,7 @@ __all__ = [
     "grammar_request",
     "http_client",
     "read_prompt",
+    "share_cores",
     "stream_answer",
     "stream_plan",
     "use_models",

@@ -6,7 +6,9 @@ once the plan is over: two model calls one after the other. Here the direct answ
 beside the planner, its tokens held back (nothing reaches the user or the thread). The
 moment the plan's first line is not `join()` it is cancelled (the small model wrote a few
 tokens for nothing); when the plan has no call, `answer_directly` streams what is already
-written, then the rest as it comes.
+written, then the rest as it comes. Not where the router's and the planner's models are
+separate llama.cpp processes on this machine (the embedded servers): there the two calls
+share the cores and each runs several times slower (`serving.chat_models.share_cores`).
 
 The answer is a model call in flight, so it cannot go in the run's state or the store:
 it is held in the event loop running the run (a per-process resource, `core.resources`)
@@ -152,8 +154,10 @@ class AnswerWhilePlanning(Accelerator):
         return round_.context.answer_while_planning and decided and not round_.done
 
     async def plan_starts(self) -> None:
-        """Begin the direct answer, its tokens held back."""
+        """Begin the direct answer, its tokens held back; never on the planner's cores."""
         round_ = self.round
+        if await client.share_cores(round_.context, "router", "planner"):
+            return  # both would run at a fraction of their speed: the plan decides first
         messages = direct_messages(round_.state, round_.context, round_.domain)
         write = partial(_answer_early, round_.context, messages)
         self.key = begin(write, turn_of(round_.state.messages))

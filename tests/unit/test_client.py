@@ -93,6 +93,33 @@ async def test_an_explicit_backend_is_not_probed(fresh_backends: None) -> None:
         assert await client.backend_of(Context(), "router") == "vllm"
 
 
+@pytest.mark.parametrize(
+    ("router", "planner", "backend", "shared"),
+    [
+        ("http://127.0.0.1:8081/v1", "http://127.0.0.1:8080/v1", "llama_cpp", True),
+        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1", "llama_cpp", False),  # one
+        ("http://127.0.0.1:8081/v1", "http://127.0.0.1:8080/v1", "vllm", False),
+        ("http://gpu-a:8000/v1", "http://gpu-b:8000/v1", "llama_cpp", False),  # elsewhere
+    ],
+)
+async def test_tiers_share_cores_only_in_two_local_llama_cpp_processes(
+    router: str, planner: str, backend: str, shared: bool, fresh_backends: None
+) -> None:
+    chat_models._backends.get().update({router: backend, planner: backend})  # type: ignore[dict-item]
+    with use_settings(Settings(router_base_url=router, planner_base_url=planner)):
+        assert await client.share_cores(Context(), "router", "planner") is shared
+
+
+async def test_swapped_models_share_no_cores(fresh_backends: None) -> None:
+    router, planner = "http://127.0.0.1:8081/v1", "http://127.0.0.1:8080/v1"
+    chat_models._backends.get().update({router: "llama_cpp", planner: "llama_cpp"})
+    with (
+        use_settings(Settings(router_base_url=router, planner_base_url=planner)),
+        client.use_models(lambda **_: None),  # type: ignore[arg-type,return-value]
+    ):
+        assert await client.share_cores(Context(), "router", "planner") is False
+
+
 async def test_one_pooled_client_and_model_per_server() -> None:
     context = Context()
     url = settings().planner_base_url

@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage
 
 from core.context import Context
 from engine.accelerators import early_answer
+from serving import client
 from tests.unit.test_fast_agent import run
 
 UNSURE = Context(router_confidence=1.0)  # the classifier is never sure: the planner decides
@@ -138,6 +139,21 @@ async def test_switched_off_the_answer_waits_for_the_plan(scripted) -> None:  # 
     assert models.calls == ["planner", "router"]
     assert out["state"]["messages"][-1].content == "Paris."
     assert "answered_while_planning" not in out["state"]["timings"][-1]
+
+
+async def test_not_beside_a_planner_on_the_same_cores(scripted, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async def same_cores(context: Context, *tiers: str) -> bool:
+        return set(tiers) == {"router", "planner"}
+
+    monkeypatch.setattr(client, "share_cores", same_cores)
+    scripted(delay=0.05, planner=["1. join()"], router=["Paris."])
+    out = await run("capital of France?", UNSURE)
+    state = out["state"]
+    [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
+    [call] = _router_calls(state)
+    assert call["start"] >= plan["end"]  # one after the other
+    assert plan["answer_while_planning"] is False
+    assert state["messages"][-1].content == "Paris."
 
 
 async def test_an_answer_that_only_repeats_the_question_is_never_shown(scripted) -> None:  # type: ignore[no-untyped-def]
