@@ -129,18 +129,21 @@ async def test_greeting_is_answered_directly_by_the_small_model(llm_context: Con
     assert state["messages"][-1].content.strip()
 
 
-async def test_when_the_planner_decides_the_direct_answer_began_beside_it(
+async def test_the_planners_direct_answer_begins_beside_it_unless_cores_are_shared(
     llm_context: Context,
 ) -> None:
     context = replace(llm_context, router_confidence=1.0)  # the classifier is never sure
+    # The embedded servers are two llama.cpp processes on the same cores: there the answer
+    # waits for the plan. One server for every tier (vLLM) answers beside the planner.
+    shared = await client.share_cores(context, "router", "planner")
     out = await run("Hi! Who are you?", context)
     state = out["state"]
     assert state["route_decided_by"] == "planner" and state["tool_results"] == []
     [plan] = [t for t in state["timings"] if t["step"] == "plan_and_call_tools"]
     [direct] = [t for t in state["timings"] if t["step"] == "answer_directly"]
-    assert plan["answer_while_planning"] is True
+    assert plan["answer_while_planning"] is not shared
     [answer_call] = direct["model_calls"]  # one call for the answer, not a second
-    assert answer_call["start"] < plan["end"]  # it began while the planner decided
+    assert (answer_call["start"] < plan["end"]) is not shared  # beside it, or after it
     assert {node for node, _ in out["chunks"]} == {"answer_directly"}
     assert state["messages"][-1].content.strip()
 
