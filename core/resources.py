@@ -14,7 +14,8 @@ that nothing else is a module global:
 - Isolated worker subprocesses (`tools.isolation`): per event loop (their pipes belong to
   one).
 - Thread pools (`tools.query_database`, `tools.shop_db`): per process; SQLite's own locks
-  order the writes of every process.
+  order the writes of every process. The query processes started ahead
+  (`tools.query_database`): per process; each runs one query and exits.
 - Each run's share of those (`tools.run_share.RunShare`): a run's nodes all run in the
   worker that took the run, so its share is counted there.
 - Connected MCP servers (`tools.mcp`): per process; each worker holds its own sessions.

@@ -7,13 +7,16 @@ the shop's write tools changed); `run_query` reads the packaged file unless told
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from subprocess import PIPE
 
 from langchain_core.tools import tool
 
@@ -22,180 +25,121 @@ from core.domain import read_only
 from core.resources import PerProcess
 from tools.run_share import RunShare
 from tools.shop_db import live_database
-from tools.sql_functions import BoundedFunctions
+from tools.sql_process import (  # noqa: F401 (re-exported: the tool's limits)
+    FUNCTIONS,
+    LIMITS,
+    MAX_CELL_CHARS,
+    MAX_RESULT_CHARS,
+    MAX_ROWS,
+    Rows,
+)
 
-Rows = list[dict[str, Any]]  # a result's rows, column -> value: what `$N.column` reads
 DB_PATH = Path(__file__).parent / "data" / "shop.db"  # pristine: never written
-MAX_ROWS = 50
 MAX_SECONDS = 5.0  # wall clock, from the call: waiting for a worker counts
-MAX_RESULT_CHARS = 16_000  # of the table returned; rows past it are not fetched
-MAX_CELL_CHARS = 1_000  # a longer value is cut
-MAX_WORKERS = 4  # queries run on their own threads, never the event loop's default executor
+MAX_WORKERS = 4  # queries at once, each waited for on a thread of the tool's own
 MAX_WORKERS_PER_RUN = MAX_WORKERS // 2  # one run's queries leave the other threads to others
+LAST_STEP_SECONDS = 1.0  # past the deadline, what the child's last step may take: then killed
+SPARE_CHILDREN = 2  # started ahead, each waiting for one query: their ~35 ms start is not waited
+_CHILD = [sys.executable, "-E", "-S", str(Path(__file__).with_name("sql_process.py"))]
 
-# What one statement may build; past these SQLite stops it with an error.
-LIMITS = {
-    sqlite3.SQLITE_LIMIT_LENGTH: 100_000,  # bytes in a string, blob or row
-    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 10_000,
-    sqlite3.SQLITE_LIMIT_COLUMN: 64,
-    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
-    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 10,
-    sqlite3.SQLITE_LIMIT_VDBE_OP: 25_000,
-    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 16,
-    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
-    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 100,
-    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 10,
-    sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH: 1,
-    sqlite3.SQLITE_LIMIT_WORKER_THREADS: 0,
-}
-# The SQL functions a reporting SELECT needs; any other (randomblob, zeroblob,
-# load_extension, fts3_tokenizer, json_*, sqlite_*, ...) is refused by the authorizer.
-# Each runs in one step, which no interrupt stops: printf, format and trim(X, Y) are
-# bounded per call (`tools.sql_functions`); the others finish within the limits above in
-# well under 0.1 s (the slowest, replace and instr on two 100 KB strings: 30 to 60 ms).
-FUNCTIONS = frozenset({
-    "count", "sum", "total", "avg", "min", "max", "group_concat",  # aggregate
-    "abs", "round", "sign", "ceil", "ceiling", "floor", "trunc", "mod", "pow", "power", "sqrt",
-    "exp", "ln", "log", "log2", "log10", "pi", "random",  # numbers
-    "length", "lower", "upper", "trim", "ltrim", "rtrim", "substr", "substring", "replace",
-    "instr", "printf", "format", "char", "unicode", "like", "glob",  # text
-    "coalesce", "ifnull", "nullif", "iif", "typeof", "likely", "unlikely", "likelihood",
-    "date", "time", "datetime", "julianday", "strftime", "unixepoch",  # dates
-    "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
-    "first_value", "last_value", "nth_value",  # window
-})  # fmt: skip
-_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
+
+class _Spares:
+    """Child processes started ahead of their query; each runs one query and exits."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._ready: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> subprocess.Popen[bytes]:
+        """Return a started child (one started now, if no spare is left)."""
+        with self._lock:
+            while self._ready:
+                child = self._ready.pop()
+                if child.poll() is None:
+                    return child
+        return subprocess.Popen(_CHILD, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+
+    def top_up(self) -> None:
+        """Start children until `count` are ready (on a thread: starting one takes ~2 ms)."""
+        with self._lock:
+            missing = self.count - len(self._ready)
+        for _ in range(missing):
+            child = subprocess.Popen(_CHILD, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+            with self._lock:
+                self._ready.append(child)
+
 
 _executor = PerProcess(
     partial(ThreadPoolExecutor, MAX_WORKERS, thread_name_prefix="query_database")
 )
+_spares = PerProcess(partial(_Spares, SPARE_CHILDREN))
 _threads = RunShare(MAX_WORKERS_PER_RUN)
 
 
 class _Query:
-    """One query on its own read-only connection, which any thread may interrupt."""
+    """One query, run by a child process (`tools.sql_process`), which any thread may kill."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.called = time.monotonic()
         self.deadline = self.called + timeout
         self.started: float | None = None  # when a thread began it
-        self.stopped: str | None = None  # why it was interrupted
-        self.denied: str | None = None  # what the authorizer refused first
-        self.functions = BoundedFunctions(LIMITS[sqlite3.SQLITE_LIMIT_LENGTH])
-        self._conn: sqlite3.Connection | None = None
+        self.stopped: str | None = None  # why it was stopped before its deadline
+        self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def interrupt(self, reason: str) -> None:
-        """Stop the query (now, or as soon as it starts); safe from any thread."""
+        """Stop the query (now, or before it starts); safe from any thread."""
         with self._lock:
             self.stopped = self.stopped or reason
-            if self._conn is not None:
-                self._conn.interrupt()
-
-    def _authorize(self, action: int, arg1: str | None, arg2: str | None, *_: object) -> int:
-        """Allow reads and the listed functions only: nothing can write, attach or set pragmas."""
-        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in FUNCTIONS:
-            return sqlite3.SQLITE_OK
-        if action in _READ_ACTIONS:
-            return sqlite3.SQLITE_OK
-        if self.denied is None:
-            allowed = "; allowed: " + ", ".join(sorted(FUNCTIONS))
-            self.denied = (
-                f"the function {arg2}() is not allowed{allowed}"
-                if action == sqlite3.SQLITE_FUNCTION
-                else "only a SELECT that reads the shop's tables is allowed"
-            )
-        return sqlite3.SQLITE_DENY
-
-    def _too_late(self) -> int:
-        return int(self.stopped is not None or time.monotonic() > self.deadline)
+            if self._child is not None:
+                self._child.kill()
 
     def run(self, sql: str, db_path: Path) -> tuple[str, Rows]:
         self.started = time.monotonic()
-        if self._too_late():
-            raise sqlite3.OperationalError(f"query not started within {self.timeout:g} s: busy")
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
-        timer = threading.Timer(self.deadline - time.monotonic(), self.interrupt, ("deadline",))
-        timer.daemon = True
-        timer.start()
+        left = self.deadline - self.started
+        request = json.dumps({"sql": sql, "db": str(db_path), "seconds": left}).encode()
+        with self._lock:
+            if self.stopped is None and left > 0:
+                self._child = _spares.get().take()
+        if SPARE_CHILDREN:
+            _executor.get().submit(_spares.get().top_up)
+        if self._child is None:
+            raise sqlite3.OperationalError(
+                f"query stopped: {self.stopped}"
+                if self.stopped
+                else f"query not started within {self.timeout:g} s: busy"
+            )
         try:
-            for limit, value in LIMITS.items():
-                conn.setlimit(limit, value)
-            self.functions.install(conn)
-            conn.set_authorizer(self._authorize)
-            # The timer interrupts at the deadline; this also catches an interrupt that
-            # fell before the statement started (SQLite then forgets it).
-            conn.set_progress_handler(self._too_late, 100_000)
-            with self._lock:
-                self._conn = conn
-                if self.stopped:
-                    conn.interrupt()
-            return _table(conn.execute(sql))
-        except sqlite3.DatabaseError as err:
-            if "interrupted" in str(err) and self._too_late():
-                reason = self.stopped or "deadline"
-                raise sqlite3.OperationalError(
-                    f"query stopped after {self.timeout:g} s: too slow (narrow it down)"
-                    if reason == "deadline"
-                    else f"query stopped: {reason}"
-                ) from err
-            if self.denied and "authoriz" in str(err):
-                raise type(err)(f"not authorized: {self.denied}") from err
-            if self.functions.refused and "user-defined function" in str(err):
-                raise sqlite3.OperationalError(f"too big: {self.functions.refused}") from err
-            raise
+            out, err = self._child.communicate(request, timeout=left + LAST_STEP_SECONDS)
+        except subprocess.TimeoutExpired:  # a step that outlasts the deadline: never yet seen
+            self.interrupt("deadline")
+            out, err = self._child.communicate()
         finally:
-            timer.cancel()
             with self._lock:
-                self._conn = None
-            conn.close()
-            self.functions.close()
+                code, self._child = self._child.returncode, None
+        if self.stopped:
+            raise sqlite3.OperationalError(self._stopped_message())
+        try:
+            reply = json.loads(out)
+        except ValueError:
+            tail = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {code}"]
+            raise sqlite3.OperationalError(f"the query's process failed: {tail[0]}") from None
+        if "error" not in reply:
+            return reply["table"], reply["rows"]
+        if reply["stopped"]:
+            raise sqlite3.OperationalError(self._stopped_message())
+        raise getattr(sqlite3, reply["error"])(reply["message"])
+
+    def _stopped_message(self) -> str:
+        if self.stopped in (None, "deadline"):
+            return f"query stopped after {self.timeout:g} s: too slow (narrow it down)"
+        return f"query stopped: {self.stopped}"
 
     def waited(self) -> float:
         """Return the seconds from the call until a thread began the query (or until now)."""
         return (self.started or time.monotonic()) - self.called
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bytes):
-        value = value[:MAX_CELL_CHARS]
-    text = str(value)
-    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "..."
-
-
-def _value(value: object) -> object:
-    """Return a cell as a JSON value (what `$N.column` references read)."""
-    if isinstance(value, bytes):
-        return _cell(value)
-    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-        return _cell(value)
-    return value
-
-
-def _table(cursor: sqlite3.Cursor) -> tuple[str, Rows]:
-    """Fetch rows one at a time into a pipe-separated table, up to the row and size caps.
-
-    Returns the table and the same rows as dicts (column -> value).
-    """
-    columns = [d[0] for d in cursor.description or []]
-    lines, rows = [" | ".join(columns)], []
-    size, cut = len(lines[0]), False
-    for row in cursor:
-        line = " | ".join(_cell(v) for v in row)
-        if len(lines) > MAX_ROWS or (len(lines) > 1 and size + len(line) > MAX_RESULT_CHARS):
-            cut = True
-            break
-        lines.append(line)
-        rows.append({c: _value(v) for c, v in zip(columns, row, strict=False)})
-        size += len(line) + 1
-    if cut:
-        lines.append(f"... (first {len(lines) - 1} rows shown)")
-    elif len(lines) == 1:
-        lines.append("(no rows)")
-    return "\n".join(lines), rows
 
 
 def run_query(sql: str, db_path: Path = DB_PATH, timeout: float | None = None) -> str:

@@ -7,8 +7,9 @@ as its precision says, whatever the length limit (`printf('%.*c', 2000000000, 'x
 12 s), and `trim`/`ltrim`/`rtrim` with a second argument, which compare every character
 against every character to trim (8,000 of them: 1.6 s). `BoundedFunctions` replaces them
 on a connection: each call's arguments are checked, then SQLite's own function does the
-work, so results are exactly SQLite's. The checks are Python, holding the GIL the event
-loop needs: they cost no more than a hundred conversions' parsing per call.
+work, so results are exactly SQLite's. The checks are Python, called by SQLite on every
+row: they cost no more than a hundred conversions' parsing per call, and they run in the
+query's own process (`tools.sql_process`), whose GIL is not the server's.
 """
 
 from __future__ import annotations

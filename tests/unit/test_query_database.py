@@ -1,11 +1,16 @@
 import asyncio
 import importlib
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
+from functools import partial
 
 import pytest
 
 from core.call_details import call_details
+from core.resources import PerProcess
 from tests.support.runs import in_run
 from tools.query_database import (
     MAX_CELL_CHARS,
@@ -102,3 +107,37 @@ async def test_the_wait_for_a_thread_is_reported_to_the_call(
     assert "stopped after 0.5 s" in a and "stopped after 0.5 s" in b
     assert "busy" in c  # its 0.5 s went waiting for one of this run's threads
     assert wait_a < 250 and wait_b < 250 and wait_c > 400
+
+
+def test_a_query_runs_in_a_process_of_its_own_and_one_that_dies_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    qd = importlib.import_module("tools.query_database")
+    assert run_query("SELECT 1 AS one") == "one\n1"  # the child's Python: no site-packages
+    dies = "import sys; sys.stderr.write('MemoryError\\n'); sys.exit(1)"
+    monkeypatch.setattr(qd, "_CHILD", [sys.executable, "-c", dies])
+    monkeypatch.setattr(qd, "_spares", PerProcess(partial(qd._Spares, 0)))
+    with pytest.raises(sqlite3.OperationalError, match="the query's process failed: MemoryError"):
+        run_query("SELECT 1")
+
+
+async def test_a_cancelled_call_kills_its_querys_process() -> None:
+    qd = importlib.import_module("tools.query_database")
+    started: list[subprocess.Popen[bytes]] = []
+    take = qd._Spares.take
+
+    def recorded(self: object) -> subprocess.Popen[bytes]:
+        started.append(take(self))
+        return started[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(qd._Spares, "take", recorded)
+        call = asyncio.create_task(
+            query_database.ainvoke({"sql": "SELECT count(*) FROM orders a, orders b, orders c"})
+        )
+        await asyncio.sleep(0.5)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+    [child] = started
+    assert child.wait(timeout=2) == -signal.SIGKILL  # long before its 5 s deadline
