@@ -31,6 +31,7 @@ from serving.stack import aegra
 from serving.stack.layout import StackLayout
 
 SLOTS, SECONDS = 2, 0.4
+LONG_SECONDS = 1.5  # two event loops' calls overlap within one answer, however loaded the machine
 
 
 # --- the gate alone ---
@@ -282,10 +283,16 @@ class SentAtOnce:
 
 
 def two_processes(fake: SlotServer, processes: int) -> list[Any]:
-    """Two event loops in two threads, a gate each, as two API processes; 4 calls each."""
+    """Two event loops in two threads, a gate each, as two API processes; 4 calls each.
+
+    Both send their calls once both loops run: a thread started late on a loaded machine
+    would otherwise find the other's calls answered already.
+    """
     results: list[Any] = []
+    both_running = threading.Barrier(2)
 
     async def one_process(name: str) -> None:
+        await asyncio.to_thread(both_running.wait, 30)
         with use_settings(on(fake, api_processes=processes)):
             runs = [ask(f"key-{name}", f"{name}{i}") for i in range(4)]
             results.extend(await asyncio.gather(*runs, return_exceptions=True))
@@ -299,7 +306,7 @@ def two_processes(fake: SlotServer, processes: int) -> list[Any]:
 
 
 def test_two_api_processes_each_admit_half_so_the_server_gets_no_more_than_its_slots() -> None:
-    with SlotServer(4, SECONDS) as fake:
+    with SlotServer(4, LONG_SECONDS) as fake:
         sent = fake.slot = SentAtOnce(fake.slot)  # type: ignore[assignment]
         results = two_processes(fake, processes=2)
     admission._slots.pop(fake.url, None)
@@ -308,7 +315,7 @@ def test_two_api_processes_each_admit_half_so_the_server_gets_no_more_than_its_s
 
 
 def test_two_api_processes_each_told_it_is_alone_send_the_server_twice_its_slots() -> None:
-    with SlotServer(4, SECONDS) as fake:
+    with SlotServer(4, LONG_SECONDS) as fake:
         sent = fake.slot = SentAtOnce(fake.slot)  # type: ignore[assignment]
         results = two_processes(fake, processes=1)
     admission._slots.pop(fake.url, None)
