@@ -16,7 +16,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
 from pathlib import Path
-from subprocess import PIPE
 
 from langchain_core.tools import tool
 
@@ -27,7 +26,6 @@ from tools.run_share import RunShare
 from tools.shop_db import live_database
 from tools.sql_process import (  # noqa: F401 (re-exported: the tool's limits)
     FUNCTIONS,
-    LIMITS,
     MAX_CELL_CHARS,
     MAX_RESULT_CHARS,
     MAX_ROWS,
@@ -43,8 +41,18 @@ SPARE_CHILDREN = 2  # started ahead, each waiting for one query: their ~35 ms st
 _CHILD = [sys.executable, "-E", "-S", str(Path(__file__).with_name("sql_process.py"))]
 
 
+def _start_child() -> subprocess.Popen[bytes]:
+    pipe = subprocess.PIPE
+    return subprocess.Popen(_CHILD, stdin=pipe, stdout=pipe, stderr=pipe)
+
+
 class _Spares:
-    """Child processes started ahead of their query; each runs one query and exits."""
+    """Child processes started ahead of their query; each runs one query and exits.
+
+    Not `tools.isolation`'s pool: its workers import the function's package, here `tools`
+    and with it langchain (1.3 s and 86 MB a worker), again after every kill, and a
+    cancelled call kills one. A child here imports the standard library only (35 ms).
+    """
 
     def __init__(self, count: int) -> None:
         self.count = count
@@ -58,14 +66,14 @@ class _Spares:
                 child = self._ready.pop()
                 if child.poll() is None:
                     return child
-        return subprocess.Popen(_CHILD, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+        return _start_child()
 
     def top_up(self) -> None:
         """Start children until `count` are ready (on a thread: starting one takes ~2 ms)."""
         with self._lock:
             missing = self.count - len(self._ready)
         for _ in range(missing):
-            child = subprocess.Popen(_CHILD, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+            child = _start_child()
             with self._lock:
                 self._ready.append(child)
 
@@ -103,14 +111,13 @@ class _Query:
         with self._lock:
             if self.stopped is None and left > 0:
                 self._child = _spares.get().take()
-        if SPARE_CHILDREN:
-            _executor.get().submit(_spares.get().top_up)
         if self._child is None:
             raise sqlite3.OperationalError(
                 f"query stopped: {self.stopped}"
                 if self.stopped
                 else f"query not started within {self.timeout:g} s: busy"
             )
+        _executor.get().submit(_spares.get().top_up)  # the next query's child, meanwhile
         try:
             out, err = self._child.communicate(request, timeout=left + LAST_STEP_SECONDS)
         except subprocess.TimeoutExpired:  # a step that outlasts the deadline: never yet seen
@@ -147,8 +154,8 @@ def run_query(sql: str, db_path: Path = DB_PATH, timeout: float | None = None) -
 
     The query is interrupted `timeout` seconds (default `MAX_SECONDS`) after the call,
     whatever it is doing. At most `MAX_ROWS` rows and `MAX_RESULT_CHARS` characters are
-    fetched; `LIMITS` bound what a statement may build, and the authorizer allows reads
-    and the functions in `FUNCTIONS` only.
+    fetched; `tools.sql_process.LIMITS` bound what a statement may build, and the
+    authorizer allows reads and the functions in `FUNCTIONS` only.
 
     Raises:
         sqlite3.Error: on bad SQL, anything but a read, a function not allowed, a limit
